@@ -1,0 +1,142 @@
+"""Where an experiment's trajectory lives, and recording it on demand.
+
+The path is derived from a hash of the experiment's full configuration and the schema
+version, so changing any setting (or the file layout) records a new trajectory instead of
+replaying a stale one. Loading a cached trajectory needs numpy only; recording imports the
+training side (Keras) lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from geomcore.errors import TrajectoryError
+from geomcore.experiment import Experiment
+from geomcore.trajectory import SCHEMA_VERSION, Trajectory
+
+__all__ = ["DEFAULT_CACHE_DIR", "cache_dir", "load_or_record", "trajectory_path"]
+
+#: Default folder of recorded trajectories (git-ignored); ``GEOMCORE_CACHE_DIR`` overrides it.
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / "trajectories"
+
+
+def cache_dir() -> Path:
+    """The trajectory folder: ``$GEOMCORE_CACHE_DIR`` if set, else :data:`DEFAULT_CACHE_DIR`."""
+    env = os.environ.get("GEOMCORE_CACHE_DIR")
+    return Path(env) if env else DEFAULT_CACHE_DIR
+
+
+def trajectory_path(experiment: Experiment, directory: str | Path | None = None) -> Path:
+    """``<directory>/<name>-<12 hex digits>.npz``, the digits hashing config and schema.
+
+    Parameters
+    ----------
+    experiment
+        The experiment.
+    directory
+        Folder of trajectories; :func:`cache_dir` when ``None``.
+    """
+    digest = hashlib.sha256(
+        f"{experiment.config_hash()}:schema{SCHEMA_VERSION}".encode()
+    ).hexdigest()[:12]
+    return Path(directory or cache_dir()) / f"{experiment.name}-{digest}.npz"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path.lock`` so one process records a trajectory at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _rich_progress(name: str) -> tuple[Callable[[int, int, float], None], Callable[[], None]]:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn(f"recording {name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("epochs  loss {task.fields[loss]:.4f}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),  # stdout stays for results (e.g. the path written)
+    )
+    task = None
+
+    def report(done: int, total: int, loss: float) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(name, total=total, loss=float("nan"))
+        bar.update(task, completed=done, loss=loss)
+
+    return report, bar.stop
+
+
+def load_or_record(
+    experiment: Experiment,
+    *,
+    force: bool = False,
+    directory: str | Path | None = None,
+    progress: bool = True,
+) -> tuple[Trajectory, Path]:
+    """Load the experiment's cached trajectory, recording (and saving) it first if needed.
+
+    Concurrent callers for the same experiment wait for each other (a file lock), so the
+    experiment is recorded once and the file is always whole.
+
+    Parameters
+    ----------
+    experiment
+        The experiment.
+    force
+        Record again even if a trajectory is cached.
+    directory
+        Folder of trajectories; :func:`cache_dir` when ``None``.
+    progress
+        Show a progress bar while recording.
+
+    Returns
+    -------
+    (Trajectory, Path)
+        The trajectory and the file it is stored in.
+
+    Raises
+    ------
+    TrajectoryError
+        Never for a damaged cached file: that one is recorded again (and replaced atomically).
+    """
+    path = trajectory_path(experiment, directory)
+    if not force and path.is_file():
+        with contextlib.suppress(TrajectoryError):
+            return Trajectory.load(path), path
+    with _locked(path):
+        # Another process may have recorded it while we waited for the lock.
+        if not force and path.is_file():
+            with contextlib.suppress(TrajectoryError):
+                return Trajectory.load(path), path
+        from geomcore.training import record_experiment
+
+        report, stop = _rich_progress(experiment.name) if progress else (None, lambda: None)
+        try:
+            trajectory = record_experiment(experiment, progress=report)
+        finally:
+            stop()
+        trajectory.save(path)
+    return trajectory, path

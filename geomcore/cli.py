@@ -1,0 +1,92 @@
+"""The ``geomcore`` command: list experiments, record trajectories, inspect them.
+
+Bad input ends with a one-line error on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geomcore.errors import GeomcoreError
+from geomcore.experiment import EXPERIMENTS_DIR, find_experiment, list_experiments, load_experiment
+from geomcore.trajectory import Trajectory
+
+__all__ = ["main"]
+
+
+def _one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GeomcoreError as err:
+            raise click.ClickException(" ".join(str(err).split())) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="geomcore")
+def main() -> None:
+    """Record how a small Keras network bends the plane while it trains."""
+
+
+@main.command("list")
+@_one_line_errors
+def list_cmd() -> None:
+    """List the shipped experiments and whether their trajectory is recorded."""
+    from geomcore.cache import trajectory_path
+
+    for name in list_experiments():
+        exp = load_experiment(EXPERIMENTS_DIR / f"{name}.toml")
+        cached = "recorded" if trajectory_path(exp).is_file() else "not recorded"
+        widths = "-".join(str(w) for w in exp.model.hidden_widths)
+        click.echo(f"{name:<16} widths 2-{widths}-1  {cached:<13} {exp.description}")
+
+
+@main.command("train")
+@click.argument("experiment")
+@click.option("--force", is_flag=True, help="Record again even if a trajectory is cached.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_one_line_errors
+def train_cmd(experiment: str, force: bool, quiet: bool) -> None:
+    """Record EXPERIMENT (a shipped name or a .toml file); print the trajectory's path."""
+    from geomcore.cache import load_or_record
+
+    exp = find_experiment(experiment)
+    trajectory, path = load_or_record(exp, force=force, progress=not quiet)
+    if trajectory.diverged:
+        click.echo(
+            f"warning: {exp.name} diverged at epoch {trajectory.metadata['diverged_at_epoch']:g}; "
+            "the snapshots before it are kept",
+            err=True,
+        )
+    click.echo(str(path))
+
+
+@main.command("inspect")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@_one_line_errors
+def inspect_cmd(path: Path, as_json: bool) -> None:
+    """Summarise the trajectory file PATH."""
+    summary = Trajectory.load(path).summary()
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    widths = "-".join(str(w) for w in summary["widths"])
+    click.echo(f"experiment      {summary['experiment']}")
+    click.echo(f"network         2-{widths}  ({summary['activation']})")
+    click.echo(f"epochs          {summary['epochs']:g}  ({summary['snapshots']} snapshots, "
+               f"{summary['steps']} steps)")
+    click.echo(f"final loss      {summary['final_loss']:.6f}")
+    click.echo(f"final accuracy  {summary['final_accuracy']:.4f}")
+    if summary["diverged"]:
+        click.echo(f"DIVERGED        at epoch {summary['diverged_at_epoch']:g}")
+    click.echo(f"schema version  {summary['schema_version']}")

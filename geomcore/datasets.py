@@ -1,0 +1,289 @@
+"""Two-class datasets in the plane.
+
+Every generator takes keyword-only options and a ``seed``, and returns inputs ``x`` of shape
+``(n, 2)`` (float32, data units) and labels ``y`` of shape ``(n,)`` (int64, values 0 and 1).
+Numpy only: this module never imports TensorFlow or Manim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable
+
+import numpy as np
+
+from geomcore.errors import DatasetError
+
+__all__ = [
+    "DATASETS",
+    "concentric_circles",
+    "data_hash",
+    "epoch_order",
+    "dataset_parameters",
+    "gaussian_blobs",
+    "make_dataset",
+    "two_moons",
+    "two_spirals",
+    "xor_quadrants",
+]
+
+
+def _check_positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise DatasetError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def _check_non_negative(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise DatasetError(f"{name} must be a number. Received: {name}={value!r}")
+    if not np.isfinite(value) or value < 0:
+        raise DatasetError(f"{name} must be finite and >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
+def _finish(parts: list[np.ndarray], labels: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    x = np.concatenate(parts).astype(np.float32)
+    y = np.concatenate([np.full(len(p), lab, dtype=np.int64) for p, lab in zip(parts, labels)])
+    return x, y
+
+
+def concentric_circles(
+    *,
+    n_per_class: int = 20_000,
+    outer_radius: float = 1.0,
+    inner_radius: float = 0.5,
+    noise: float = 0.005,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two noisy concentric rings: the outer ring is class 1, the inner ring class 0.
+
+    The recipe of the lecture (see ``BRIEF.md``): ``t = linspace(0, 2, n)``, outer points
+    ``outer_radius * (sin(pi t), cos(pi t))``, inner points ``inner_radius * (sin(pi t),
+    cos(pi t))``, then independent Gaussian noise of standard deviation ``noise`` on each
+    coordinate.
+
+    Parameters
+    ----------
+    n_per_class
+        Points in each ring.
+    outer_radius, inner_radius
+        Ring radii in data units; the outer must be larger.
+    noise
+        Standard deviation of the Gaussian noise, data units.
+    seed
+        Seed of the noise.
+
+    Returns
+    -------
+    x : ndarray of shape (2 * n_per_class, 2), float32
+        Outer ring first, then inner ring.
+    y : ndarray of shape (2 * n_per_class,), int64
+        1 for the outer ring, 0 for the inner ring.
+
+    Raises
+    ------
+    DatasetError
+        If a count is not a positive integer, a radius or the noise is negative, or the
+        inner radius is not smaller than the outer.
+    """
+    n = _check_positive_int("n_per_class", n_per_class)
+    r_out = _check_non_negative("outer_radius", outer_radius)
+    r_in = _check_non_negative("inner_radius", inner_radius)
+    sigma = _check_non_negative("noise", noise)
+    if not r_in < r_out:
+        raise DatasetError(
+            "inner_radius must be smaller than outer_radius. "
+            f"Received: inner_radius={inner_radius!r}, outer_radius={outer_radius!r}"
+        )
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.0, 2.0, n)
+    ring = np.stack([np.sin(np.pi * t), np.cos(np.pi * t)], axis=1)
+    outer = r_out * ring + rng.normal(0.0, sigma, size=(n, 2))
+    inner = r_in * ring + rng.normal(0.0, sigma, size=(n, 2))
+    return _finish([outer, inner], [1, 0])
+
+
+def two_moons(
+    *, n_per_class: int = 2_000, noise: float = 0.05, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (the recipe of scikit-learn's ``make_moons``).
+
+    Class 0 is ``(cos s, sin s)``, class 1 is ``(1 - cos s, 0.5 - sin s)``, ``s`` in
+    ``[0, pi]``, plus Gaussian noise of standard deviation ``noise`` (data units).
+
+    Returns
+    -------
+    x : ndarray of shape (2 * n_per_class, 2), float32
+    y : ndarray of shape (2 * n_per_class,), int64
+
+    Raises
+    ------
+    DatasetError
+        If ``n_per_class`` is not a positive integer or ``noise`` is negative.
+    """
+    n = _check_positive_int("n_per_class", n_per_class)
+    sigma = _check_non_negative("noise", noise)
+    rng = np.random.default_rng(seed)
+    s = np.linspace(0.0, np.pi, n)
+    upper = np.stack([np.cos(s), np.sin(s)], axis=1)
+    lower = np.stack([1.0 - np.cos(s), 0.5 - np.sin(s)], axis=1)
+    upper += rng.normal(0.0, sigma, size=upper.shape)
+    lower += rng.normal(0.0, sigma, size=lower.shape)
+    return _finish([upper, lower], [0, 1])
+
+
+def xor_quadrants(
+    *, n_per_class: int = 2_000, margin: float = 0.05, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points uniform in ``[-1, 1]^2``; class 1 where ``x1 * x2 > 0`` (XOR of the signs).
+
+    Points closer than ``margin`` (data units) to either axis are left out, so the classes
+    are separated by a gap.
+
+    Returns
+    -------
+    x : ndarray of shape (2 * n_per_class, 2), float32
+    y : ndarray of shape (2 * n_per_class,), int64
+
+    Raises
+    ------
+    DatasetError
+        If ``n_per_class`` is not a positive integer or ``margin`` is not in ``[0, 0.5)``.
+    """
+    n = _check_positive_int("n_per_class", n_per_class)
+    m = _check_non_negative("margin", margin)
+    if m >= 0.5:
+        raise DatasetError(f"margin must be smaller than 0.5. Received: margin={margin!r}")
+    rng = np.random.default_rng(seed)
+    # Sample magnitudes in [margin, 1] and signs per quadrant: exact counts per class.
+    mags = rng.uniform(m, 1.0, size=(2, n, 2))
+    signs_same = rng.choice([-1.0, 1.0], size=(n, 1))
+    signs_diff = rng.choice([-1.0, 1.0], size=(n, 1))
+    positive = mags[0] * np.hstack([signs_same, signs_same])
+    negative = mags[1] * np.hstack([signs_diff, -signs_diff])
+    return _finish([negative, positive], [0, 1])
+
+
+def two_spirals(
+    *, n_per_class: int = 2_000, turns: float = 1.5, noise: float = 0.02, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved Archimedean spirals, the second the first turned by half a turn.
+
+    Radius grows linearly from 0.1 to 1 (data units) over ``turns`` turns.
+
+    Returns
+    -------
+    x : ndarray of shape (2 * n_per_class, 2), float32
+    y : ndarray of shape (2 * n_per_class,), int64
+
+    Raises
+    ------
+    DatasetError
+        If ``n_per_class`` is not a positive integer or ``turns``/``noise`` is negative.
+    """
+    n = _check_positive_int("n_per_class", n_per_class)
+    k = _check_non_negative("turns", turns)
+    sigma = _check_non_negative("noise", noise)
+    rng = np.random.default_rng(seed)
+    s = np.linspace(0.0, 1.0, n)
+    radius = 0.1 + 0.9 * s
+    angle = 2.0 * np.pi * k * s
+    first = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    second = -first
+    first += rng.normal(0.0, sigma, size=first.shape)
+    second += rng.normal(0.0, sigma, size=second.shape)
+    return _finish([first, second], [0, 1])
+
+
+def gaussian_blobs(
+    *, n_per_class: int = 2_000, distance: float = 1.0, std: float = 0.25, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two isotropic Gaussian blobs centred at ``(-distance/2, 0)`` and ``(distance/2, 0)``.
+
+    Returns
+    -------
+    x : ndarray of shape (2 * n_per_class, 2), float32
+    y : ndarray of shape (2 * n_per_class,), int64
+
+    Raises
+    ------
+    DatasetError
+        If ``n_per_class`` is not a positive integer or ``distance``/``std`` is negative.
+    """
+    n = _check_positive_int("n_per_class", n_per_class)
+    d = _check_non_negative("distance", distance)
+    sigma = _check_non_negative("std", std)
+    rng = np.random.default_rng(seed)
+    left = rng.normal(0.0, sigma, size=(n, 2)) + [-d / 2, 0.0]
+    right = rng.normal(0.0, sigma, size=(n, 2)) + [d / 2, 0.0]
+    return _finish([left, right], [0, 1])
+
+
+DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "concentric_circles": concentric_circles,
+    "two_moons": two_moons,
+    "xor_quadrants": xor_quadrants,
+    "two_spirals": two_spirals,
+    "gaussian_blobs": gaussian_blobs,
+}
+
+
+def dataset_parameters(name: str) -> dict[str, object]:
+    """Keyword parameters (and defaults) a named dataset accepts, ``seed`` excluded.
+
+    Raises
+    ------
+    DatasetError
+        If ``name`` is not a known dataset.
+    """
+    if name not in DATASETS:
+        raise DatasetError(f"unknown dataset {name!r}; expected one of {sorted(DATASETS)}")
+    sig = inspect.signature(DATASETS[name])
+    return {k: p.default for k, p in sig.parameters.items() if k != "seed"}
+
+
+def make_dataset(name: str, *, seed: int = 0, **params: object) -> tuple[np.ndarray, np.ndarray]:
+    """Generate the dataset registered as ``name`` with ``params``.
+
+    Returns
+    -------
+    x : ndarray of shape (n, 2), float32
+    y : ndarray of shape (n,), int64
+
+    Raises
+    ------
+    DatasetError
+        If the name is unknown, a parameter is not accepted, or a value is invalid.
+    """
+    allowed = dataset_parameters(name)
+    for key in params:
+        if key not in allowed:
+            raise DatasetError(
+                f"dataset {name!r} has no parameter {key!r}; expected one of {sorted(allowed)}"
+            )
+    return DATASETS[name](seed=seed, **params)
+
+
+def data_hash(x: np.ndarray, y: np.ndarray) -> str:
+    """SHA-256 of the inputs and labels (their bytes, shapes and dtypes), as hex."""
+    h = hashlib.sha256()
+    for a in (np.ascontiguousarray(x), np.ascontiguousarray(y)):
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The order in which training visits ``n`` points in epoch ``epoch`` (0-based).
+
+    Every trainer in geomcore shuffles with this function, so two trainers given the same
+    seed see the same batches in the same order.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+        A permutation of ``range(n)`` drawn from ``numpy.random.default_rng([seed, epoch])``.
+    """
+    return np.random.default_rng([seed, epoch]).permutation(n).astype(np.int64)

@@ -1,0 +1,381 @@
+"""Geometry of a recorded network, numpy only.
+
+The forward pass from recorded weights, stage by stage; the decision line in the 2-unit plane
+clipped to a box; the grid laid over the input plane; accuracy and loss from weights.
+
+Conventions follow Keras ``Dense``: row vectors, ``h = activation(x @ kernel + bias)`` with
+``kernel`` of shape ``(inputs, units)`` (``keras/src/layers/core/dense.py``). Computation is
+in float64 whatever the recorded dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "ACTIVATION_FUNCTIONS",
+    "Network",
+    "Stages",
+    "clip_line_to_box",
+    "decision_line_segment",
+    "grid_lines",
+    "padded_bounds",
+    "sigmoid",
+]
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function ``1 / (1 + exp(-z))``, computed without overflow."""
+    z = np.asarray(z, dtype=np.float64)
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+#: Element-wise activations by their Keras names (``abs`` is ours: a non-injective fold).
+ACTIVATION_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "tanh": np.tanh,
+    "sigmoid": sigmoid,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "linear": lambda z: z,
+    "abs": np.abs,
+}
+
+
+@dataclass(frozen=True)
+class Stages:
+    """One Dense layer applied in visible steps.
+
+    Attributes
+    ----------
+    inputs : ndarray of shape (n, in)
+    linear : ndarray of shape (n, out)
+        ``inputs @ kernel`` (stretch, rotate, project).
+    affine : ndarray of shape (n, out)
+        ``linear + bias`` (translate): the pre-activation.
+    outputs : ndarray of shape (n, out)
+        ``activation(affine)`` (bend).
+    """
+
+    inputs: np.ndarray
+    linear: np.ndarray
+    affine: np.ndarray
+    outputs: np.ndarray
+
+
+@dataclass(frozen=True)
+class Network:
+    """A Dense network's weights: the layers in order, the last one the sigmoid output unit.
+
+    Attributes
+    ----------
+    kernels : tuple of ndarray, each of shape (inputs, units)
+    biases : tuple of ndarray, each of shape (units,)
+    activations : tuple of str
+        Names from :data:`ACTIVATION_FUNCTIONS`, one per layer.
+    layer_names : tuple of str
+        The Keras layer names, e.g. ``("hidden_1", "hidden_2", "output")``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not chain, or an activation is unknown.
+    """
+
+    kernels: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    activations: tuple[str, ...]
+    layer_names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.kernels)
+        if not (len(self.biases) == len(self.activations) == len(self.layer_names) == n) or n < 1:
+            raise ValueError(
+                "kernels, biases, activations and layer_names must have the same non-zero "
+                f"length. Received: {len(self.kernels)}, {len(self.biases)}, "
+                f"{len(self.activations)}, {len(self.layer_names)}"
+            )
+        fan_in = 2
+        for name, k, b, act in zip(self.layer_names, self.kernels, self.biases, self.activations):
+            if k.ndim != 2 or k.shape[0] != fan_in or b.shape != (k.shape[1],):
+                raise ValueError(
+                    f"layer {name!r}: expected kernel of shape ({fan_in}, units) and bias of "
+                    f"shape (units,). Received: kernel {k.shape}, bias {b.shape}"
+                )
+            if act not in ACTIVATION_FUNCTIONS:
+                raise ValueError(
+                    f"layer {name!r}: unknown activation {act!r}; expected one of "
+                    f"{sorted(ACTIVATION_FUNCTIONS)}"
+                )
+            fan_in = k.shape[1]
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Units of every layer, output unit included."""
+        return tuple(k.shape[1] for k in self.kernels)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.kernels)
+
+    def layer_index(self, layer: int | str) -> int:
+        """Index of a layer given by index (negative allowed) or by name.
+
+        Raises
+        ------
+        ValueError
+            If there is no such layer.
+        """
+        if isinstance(layer, str):
+            if layer not in self.layer_names:
+                raise ValueError(f"no layer named {layer!r}; expected one of {self.layer_names}")
+            return self.layer_names.index(layer)
+        if not -self.n_layers <= layer < self.n_layers:
+            raise ValueError(f"layer index {layer} out of range for {self.n_layers} layers")
+        return layer % self.n_layers
+
+    def stages(self, x: np.ndarray, layer: int | str) -> Stages:
+        """Apply the layers before ``layer``, then ``layer`` step by step.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, 2)
+            Points in the input plane, data units.
+        layer
+            Index or name of the layer to split into stages.
+        """
+        i = self.layer_index(layer)
+        h = self.forward(x, upto=i - 1) if i > 0 else np.asarray(x, dtype=np.float64)
+        linear = h @ self.kernels[i].astype(np.float64)
+        affine = linear + self.biases[i].astype(np.float64)
+        out = ACTIVATION_FUNCTIONS[self.activations[i]](affine)
+        return Stages(h, linear, affine, out)
+
+    def forward(self, x: np.ndarray, upto: int | str | None = None) -> np.ndarray:
+        """Outputs of layer ``upto`` (default: the output unit's probability column).
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, 2)
+            Points in the input plane, data units.
+        upto
+            Index (negative counts from the output) or name of the last layer applied.
+
+        Returns
+        -------
+        ndarray of shape (n, units of that layer), float64
+        """
+        h = np.asarray(x, dtype=np.float64)
+        if h.ndim != 2 or h.shape[1] != 2:
+            raise ValueError(f"expected points of shape (n, 2). Received: {h.shape}")
+        last = self.n_layers - 1 if upto is None else self.layer_index(upto)
+        for i in range(last + 1):
+            z = h @ self.kernels[i].astype(np.float64) + self.biases[i].astype(np.float64)
+            h = ACTIVATION_FUNCTIONS[self.activations[i]](z)
+        return h
+
+    def hidden_outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        """Outputs of every hidden layer (all but the last), each of shape (n, units)."""
+        outs = []
+        h = np.asarray(x, dtype=np.float64)
+        for i in range(self.n_layers - 1):
+            h = ACTIVATION_FUNCTIONS[self.activations[i]](
+                h @ self.kernels[i].astype(np.float64) + self.biases[i].astype(np.float64)
+            )
+            outs.append(h)
+        return outs
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        """Pre-activation of the output unit, shape (n,)."""
+        h = self.forward(x, upto=self.n_layers - 2) if self.n_layers > 1 else np.asarray(x)
+        return (h @ self.kernels[-1].astype(np.float64) + self.biases[-1].astype(np.float64))[:, 0]
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Probability of class 1 for each point, shape (n,)."""
+        return self.forward(x)[:, 0]
+
+    def accuracy(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Fraction of points whose thresholded output (p > 0.5) equals the label."""
+        return float(np.mean((self.predict_proba(x) > 0.5) == (np.asarray(y) == 1)))
+
+    def loss(self, x: np.ndarray, y: np.ndarray, kind: str = "mse") -> float:
+        """Mean loss over the points, as Keras computes it.
+
+        ``mse``: mean of ``(p - y)^2``; ``binary_crossentropy``: mean of
+        ``-(y log p + (1 - y) log(1 - p))`` with ``p`` clipped to ``[1e-7, 1 - 1e-7]`` as
+        Keras does (``keras.backend.epsilon()``).
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is neither.
+        """
+        p = self.predict_proba(x)
+        y = np.asarray(y, dtype=np.float64)
+        if kind == "mse":
+            return float(np.mean((p - y) ** 2))
+        if kind == "binary_crossentropy":
+            p = np.clip(p, 1e-7, 1 - 1e-7)
+            return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
+        raise ValueError(f"unknown loss {kind!r}; expected 'mse' or 'binary_crossentropy'")
+
+    def boundary_coefficients(self) -> np.ndarray:
+        """Decision boundary in the viewed layer: ``(w_1, ..., w_k, c)``, shape (k + 1,).
+
+        For a 2-unit viewed layer this is ``(a, b, c)`` and the boundary ``p = 0.5`` is the
+        line ``a h1 + b h2 + c = 0``, since ``logit(0.5) = 0``.
+        """
+        return np.concatenate(
+            [self.kernels[-1][:, 0].astype(np.float64), self.biases[-1].astype(np.float64)]
+        )
+
+    def jacobian_determinant(
+        self, x: np.ndarray, upto: int | str | None = None, eps: float = 1e-5
+    ) -> np.ndarray:
+        """Determinant of the Jacobian of the map from the input plane to a 2-unit layer.
+
+        Central finite differences with step ``eps`` (data units).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+
+        Raises
+        ------
+        ValueError
+            If the layer is not 2 units wide.
+        """
+        i = self.n_layers - 2 if upto is None else self.layer_index(upto)
+        if self.widths[i] != 2:
+            raise ValueError(f"layer {self.layer_names[i]!r} has {self.widths[i]} units, not 2")
+        x = np.asarray(x, dtype=np.float64)
+        ex = np.array([eps, 0.0])
+        ey = np.array([0.0, eps])
+        dx = (self.forward(x + ex, i) - self.forward(x - ex, i)) / (2 * eps)
+        dy = (self.forward(x + ey, i) - self.forward(x - ey, i)) / (2 * eps)
+        return dx[:, 0] * dy[:, 1] - dx[:, 1] * dy[:, 0]
+
+
+def clip_line_to_box(
+    a: float, b: float, c: float, box: Sequence[float], *, eps: float = 1e-12
+) -> np.ndarray | None:
+    """Segment of the line ``a u + b v + c = 0`` inside an axis-aligned box.
+
+    The line is kept in general form, so vertical lines (``b = 0``) are handled like any
+    other (never ``v = (-c - a u) / b``).
+
+    Parameters
+    ----------
+    a, b, c
+        Line coefficients.
+    box
+        ``(umin, umax, vmin, vmax)``.
+    eps
+        Tolerance, relative to ``hypot(a, b)``, for treating ``a = b = 0``.
+
+    Returns
+    -------
+    ndarray of shape (2, 2) or None
+        The two end points (rows), or ``None`` when there is no line (``a = b = 0``) or it
+        misses the box.
+    """
+    umin, umax, vmin, vmax = (float(t) for t in box)
+    norm = float(np.hypot(a, b))
+    if not np.isfinite(norm) or not np.isfinite(c) or norm <= eps * max(1.0, abs(c)):
+        return None
+    a, b, c = a / norm, b / norm, c / norm
+    # Parametrise the line as p0 + s * d with d along the line, p0 the foot of the origin.
+    d = np.array([-b, a])
+    p0 = np.array([-a * c, -b * c])
+    lo, hi = -np.inf, np.inf
+    for k, (mn, mx) in enumerate(((umin, umax), (vmin, vmax))):
+        if abs(d[k]) < 1e-15:
+            if not mn <= p0[k] <= mx:
+                return None
+            continue
+        s1, s2 = (mn - p0[k]) / d[k], (mx - p0[k]) / d[k]
+        lo, hi = max(lo, min(s1, s2)), min(hi, max(s1, s2))
+    if lo > hi:
+        return None
+    return np.array([p0 + lo * d, p0 + hi * d])
+
+
+def decision_line_segment(coefficients: np.ndarray, box: Sequence[float]) -> np.ndarray | None:
+    """The decision line ``a h1 + b h2 + c = 0`` of a 2-unit viewed layer, clipped to ``box``.
+
+    Parameters
+    ----------
+    coefficients : ndarray of shape (3,)
+        ``(a, b, c)``, as :meth:`Network.boundary_coefficients` returns them.
+    box
+        ``(h1min, h1max, h2min, h2max)`` in the viewed layer's units.
+
+    Returns
+    -------
+    ndarray of shape (2, 2) or None
+        See :func:`clip_line_to_box`.
+
+    Raises
+    ------
+    ValueError
+        If there are not exactly three coefficients.
+    """
+    coefficients = np.asarray(coefficients, dtype=np.float64)
+    if coefficients.shape != (3,):
+        raise ValueError(f"expected coefficients (a, b, c). Received shape {coefficients.shape}")
+    a, b, c = coefficients
+    return clip_line_to_box(a, b, c, box)
+
+
+def padded_bounds(x: np.ndarray, padding: float = 0.1) -> tuple[float, float, float, float]:
+    """Bounding box of points, padded by ``padding`` times its larger side on every edge.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, 2)
+
+    Returns
+    -------
+    (xmin, xmax, ymin, ymax), data units
+    """
+    x = np.asarray(x, dtype=np.float64)
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = padding * float(max(hi - lo))
+    if pad == 0:
+        pad = 1.0
+    return (lo[0] - pad, hi[0] + pad, lo[1] - pad, hi[1] + pad)
+
+
+def grid_lines(
+    bounds: Sequence[float], lines: int = 21, samples: int = 200
+) -> np.ndarray:
+    """A grid over a box: ``lines`` vertical then ``lines`` horizontal lines.
+
+    Parameters
+    ----------
+    bounds
+        ``(xmin, xmax, ymin, ymax)``, data units.
+    lines
+        Lines in each direction.
+    samples
+        Points along each line.
+
+    Returns
+    -------
+    ndarray of shape (2 * lines, samples, 2), float64
+        Vertical lines first (constant x, rising y), then horizontal lines (constant y).
+    """
+    xmin, xmax, ymin, ymax = (float(t) for t in bounds)
+    xs = np.linspace(xmin, xmax, lines)
+    ys = np.linspace(ymin, ymax, lines)
+    sx = np.linspace(xmin, xmax, samples)
+    sy = np.linspace(ymin, ymax, samples)
+    vertical = np.stack(np.broadcast_arrays(xs[:, None], sy[None, :]), axis=-1)
+    horizontal = np.stack(np.broadcast_arrays(sx[None, :], ys[:, None]), axis=-1)
+    return np.concatenate([vertical, horizontal], axis=0)

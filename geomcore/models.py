@@ -1,0 +1,76 @@
+"""Keras models built from an experiment: Functional API, every layer named.
+
+Keras (and so TensorFlow) is imported inside the functions, never when this module is
+imported, so the replay side of geomcore stays numpy-only.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from geomcore.errors import ExperimentError
+from geomcore.experiment import Experiment
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["OUTPUT_LAYER", "build_model", "hidden_layer_names", "import_keras", "make_optimizer"]
+
+#: Name of the sigmoid output unit.
+OUTPUT_LAYER = "output"
+
+
+def import_keras() -> Any:
+    """Import Keras on the TensorFlow backend, with TensorFlow's start-up chatter silenced."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def hidden_layer_names(widths: tuple[int, ...] | list[int]) -> list[str]:
+    """``["hidden_1", ..., "hidden_n"]`` for ``n`` hidden layers."""
+    return [f"hidden_{i + 1}" for i in range(len(widths))]
+
+
+def build_model(experiment: Experiment) -> keras.Model:
+    """The experiment's network: ``Input(2) -> Dense(w, act)... -> Dense(1, sigmoid)``.
+
+    Layers are named ``hidden_1 ... hidden_n`` and ``output``. Weights are initialised by
+    Keras' defaults (Glorot uniform kernels, zero biases) from Keras' global seed, which
+    :func:`geomcore.training.record_experiment` sets from the experiment's seed.
+
+    Raises
+    ------
+    ExperimentError
+        If the viewed layer (the last hidden one) is neither 2 nor 3 units wide.
+    """
+    widths = experiment.model.hidden_widths
+    if widths[-1] not in (2, 3):
+        raise ExperimentError(
+            f"{experiment.source}: model.hidden_widths = {list(widths)!r} is invalid; expected "
+            "the layer before the sigmoid unit to have 2 or 3 units"
+        )
+    keras = import_keras()
+    act = experiment.model.activation
+    if act == "abs":
+        act = keras.ops.abs
+    inputs = keras.Input(shape=(2,), name="input")
+    h = inputs
+    for name, w in zip(hidden_layer_names(widths), widths):
+        h = keras.layers.Dense(w, activation=act, name=name)(h)
+    out = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_LAYER)(h)
+    return keras.Model(inputs, out, name=experiment.name)
+
+
+def make_optimizer(experiment: Experiment) -> keras.optimizers.Optimizer:
+    """The experiment's Keras optimizer (SGD with optional momentum, or Adam)."""
+    keras = import_keras()
+    t = experiment.training
+    if t.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=t.learning_rate, momentum=t.momentum)
+    if t.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=t.learning_rate)
+    raise ExperimentError(f"{experiment.source}: training.optimizer = {t.optimizer!r} unknown")

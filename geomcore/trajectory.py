@@ -1,0 +1,406 @@
+"""A recorded training run: named arrays, one row per snapshot, plus JSON metadata.
+
+Stored as an uncompressed ``.npz`` (a zip of ``.npy`` files). Loading never unpickles: every
+member's header is read and checked (dtype, shape, declared size against the member's size)
+before any data is read, and object arrays are refused. Saving writes a temporary file beside
+the target and renames it, so a crash never leaves a partial file under the target's name.
+Numpy and the standard library only.
+
+Schema (version 1), ``S`` snapshots, ``P`` probe points, ``G`` grid lines of ``M`` samples:
+
+===========================  ==================  ===========================================
+array                        shape               meaning
+===========================  ==================  ===========================================
+``epoch``                    (S,) float64        epoch of each snapshot (0 = before training;
+                                                 fractional for snapshots inside an epoch)
+``step``                     (S,) int64          optimizer steps taken
+``loss``, ``accuracy``       (S,) float64        on the whole dataset, at the snapshot weights
+``boundary``                 (S, k + 1) float64  output unit ``(w_1..w_k, c)``; ``(a, b, c)``
+``kernel.<layer>``           (S, in, out)        every layer's kernel, Keras layout
+``bias.<layer>``             (S, out)            every layer's bias
+``probe_inputs``             (P, 2) float32      probe points, data units
+``probe_labels``             (P,) int64          their labels
+``probe.<hidden layer>``     (S, P, units)       probe points' image in each hidden layer
+``grid_inputs``              (G, M, 2) float64   grid lines over the padded data box
+``grid.<hidden layer>``      (S, G, M, units)    grid lines' image in each hidden layer
+``metadata``                 () str              JSON, see :data:`METADATA_KEYS`
+===========================  ==================  ===========================================
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geomcore.errors import TrajectoryError
+from geomcore.geometry import Network
+
+__all__ = ["MAX_ARRAY_BYTES", "METADATA_KEYS", "SCHEMA_VERSION", "Trajectory"]
+
+#: Version of the file layout above; bump it on any incompatible change.
+SCHEMA_VERSION = 1
+
+#: Keys every trajectory's metadata holds.
+METADATA_KEYS = (
+    "schema_version",
+    "experiment",
+    "seed",
+    "data_hash",
+    "versions",
+    "created",
+    "layer_names",
+    "activations",
+    "widths",
+    "loss",
+    "steps_per_epoch",
+    "bounds",
+    "trainer",
+    "diverged",
+    "diverged_at_epoch",
+)
+
+#: Largest single array a trajectory may declare (a guard against hostile headers).
+MAX_ARRAY_BYTES = 4 << 30
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` without unpickling, checking headers first."""
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise TrajectoryError(
+                        f"{path}: unexpected member {info.filename!r}; a trajectory holds "
+                        ".npy arrays only"
+                    )
+                name = info.filename[: -len(".npy")]
+                with zf.open(info) as f:
+                    try:
+                        version = np.lib.format.read_magic(f)
+                        if version == (1, 0):
+                            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+                        elif version == (2, 0):
+                            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+                        else:
+                            raise ValueError(f"unsupported .npy version {version}")
+                    except ValueError as err:
+                        raise TrajectoryError(
+                            f"{path}: array {name!r} has an invalid header ({err})"
+                        ) from None
+                    if dtype.hasobject:
+                        raise TrajectoryError(
+                            f"{path}: array {name!r} holds Python objects (a pickle); "
+                            "refused, trajectories hold numbers and text only"
+                        )
+                    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+                    if nbytes > MAX_ARRAY_BYTES or nbytes > info.file_size:
+                        raise TrajectoryError(
+                            f"{path}: array {name!r} declares shape {shape} ({nbytes} bytes) "
+                            f"but its member holds {info.file_size} bytes"
+                        )
+                    data = f.read(nbytes)
+                    if len(data) != nbytes:
+                        raise TrajectoryError(f"{path}: array {name!r} is truncated")
+                    a = np.frombuffer(data, dtype=dtype)
+                    a = a.reshape(shape, order="F" if fortran else "C").copy()
+                    f.read()  # to the end, so zipfile checks the CRC
+                arrays[name] = a
+    except TrajectoryError:
+        raise
+    except FileNotFoundError:
+        raise TrajectoryError(f"{path}: no such trajectory file") from None
+    except IsADirectoryError:
+        raise TrajectoryError(f"{path}: is a directory, not a trajectory file") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as err:
+        raise TrajectoryError(
+            f"{path}: not a trajectory file, or truncated or corrupted ({err})"
+        ) from None
+    except (OSError, EOFError, ValueError, MemoryError, RuntimeError, NotImplementedError) as err:
+        raise TrajectoryError(f"{path}: cannot read trajectory ({type(err).__name__}: {err})") from None
+    return arrays
+
+
+@dataclass
+class Trajectory:
+    """A recorded training run; see the module docstring for the schema.
+
+    Parameters
+    ----------
+    arrays
+        The named arrays.
+    metadata
+        JSON-able metadata with at least the keys in :data:`METADATA_KEYS`.
+
+    Raises
+    ------
+    TrajectoryError
+        If arrays or metadata do not follow the schema.
+    """
+
+    arrays: dict[str, np.ndarray]
+    metadata: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        self.validate("<memory>")
+
+    # -- schema ---------------------------------------------------------------------------
+    def validate(self, source: str | os.PathLike[str]) -> None:
+        """Check metadata keys and every array's presence, dtype and shape.
+
+        Raises
+        ------
+        TrajectoryError
+            Naming ``source`` and the first problem found.
+        """
+
+        def fail(problem: str) -> TrajectoryError:
+            return TrajectoryError(f"{source}: {problem}")
+
+        md = self.metadata
+        if not isinstance(md, dict):
+            raise fail("metadata is not a JSON object")
+        version = md.get("schema_version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise fail(f"metadata has no valid schema_version (got {version!r})")
+        if version > SCHEMA_VERSION:
+            raise fail(
+                f"schema version {version} is newer than this geomcore reads "
+                f"({SCHEMA_VERSION}); upgrade geomcore or record the trajectory again"
+            )
+        if version < SCHEMA_VERSION:
+            raise fail(
+                f"schema version {version} is older than this geomcore reads "
+                f"({SCHEMA_VERSION}); record the trajectory again"
+            )
+        missing = [k for k in METADATA_KEYS if k not in md]
+        if missing:
+            raise fail(f"metadata lacks the keys {missing}")
+        names, widths, acts = md["layer_names"], md["widths"], md["activations"]
+        if not (
+            isinstance(names, list)
+            and isinstance(widths, list)
+            and isinstance(acts, list)
+            and len(names) == len(widths) == len(acts) >= 2
+            and all(isinstance(n, str) for n in names)
+            and all(isinstance(w, int) and w >= 1 for w in widths)
+            and widths[-1] == 1
+        ):
+            raise fail(
+                "metadata layer_names/widths/activations must be equal-length lists "
+                "ending with the 1-unit output layer"
+            )
+
+        def need(name: str, shape: tuple[int | None, ...], kind: str) -> np.ndarray:
+            if name not in self.arrays:
+                raise fail(f"missing array {name!r}")
+            a = self.arrays[name]
+            if not isinstance(a, np.ndarray) or a.dtype.kind not in kind:
+                raise fail(f"array {name!r} has dtype {getattr(a, 'dtype', type(a))}, expected "
+                           f"kind {kind!r}")
+            if a.ndim != len(shape) or any(
+                want is not None and got != want for got, want in zip(a.shape, shape)
+            ):
+                want_s = "(" + ", ".join("*" if w is None else str(w) for w in shape) + ")"
+                raise fail(f"array {name!r} has shape {a.shape}, expected {want_s}")
+            return a
+
+        epoch = need("epoch", (None,), "f")
+        s = epoch.shape[0]
+        if s < 1:
+            raise fail("no snapshots")
+        step = need("step", (s,), "iu")
+        need("loss", (s,), "f")
+        need("accuracy", (s,), "f")
+        if np.any(np.diff(step) <= 0) or np.any(np.diff(epoch) < 0):
+            raise fail("snapshots are not in increasing step order")
+        need("boundary", (s, widths[-2] + 1), "f")
+        fan_in = 2
+        for n, w in zip(names, widths):
+            need(f"kernel.{n}", (s, fan_in, w), "f")
+            need(f"bias.{n}", (s, w), "f")
+            fan_in = w
+        probe = need("probe_inputs", (None, 2), "f")
+        p = probe.shape[0]
+        need("probe_labels", (p,), "iu")
+        grid = need("grid_inputs", (None, None, 2), "f")
+        g, m = grid.shape[:2]
+        for n, w in zip(names[:-1], widths[:-1]):
+            need(f"probe.{n}", (s, p, w), "f")
+            need(f"grid.{n}", (s, g, m, w), "f")
+
+    # -- file I/O -------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the trajectory to ``path`` (``.npz``) atomically.
+
+        A temporary file is written beside ``path``, flushed to disk and renamed over it,
+        so readers see the old file or the new one, never a partial one.
+
+        Returns
+        -------
+        Path
+            The path written.
+        """
+        path = Path(path)
+        meta = np.array(json.dumps(self.metadata, sort_keys=True))
+        payload = {**self.arrays, "metadata": meta}
+        _atomic_write(path, lambda f: np.savez(f, **payload))
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Trajectory:
+        """Read and validate a trajectory file without unpickling anything.
+
+        Raises
+        ------
+        TrajectoryError
+            If the file is missing, not a zip of ``.npy`` arrays, truncated or corrupted
+            (CRC), holds object arrays, declares arrays larger than it holds, or does not
+            follow the schema (missing arrays, wrong shapes, other schema version). The
+            message names the file.
+        """
+        path = Path(path)
+        arrays = _read_npz(path)
+        meta = arrays.pop("metadata", None)
+        if meta is None or meta.dtype.kind != "U" or meta.shape != ():
+            raise TrajectoryError(f"{path}: missing metadata; not a geomcore trajectory")
+        try:
+            metadata = json.loads(str(meta))
+        except json.JSONDecodeError as err:
+            raise TrajectoryError(f"{path}: metadata is not valid JSON ({err})") from None
+        traj = cls.__new__(cls)
+        traj.arrays, traj.metadata = arrays, metadata
+        traj.validate(path)
+        return traj
+
+    # -- views ----------------------------------------------------------------------------
+    @property
+    def n_snapshots(self) -> int:
+        return int(self.arrays["epoch"].shape[0])
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """Epoch of each snapshot, shape (S,)."""
+        return self.arrays["epoch"]
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self.arrays["step"]
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self.arrays["loss"]
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        return self.arrays["accuracy"]
+
+    @property
+    def layer_names(self) -> list[str]:
+        return list(self.metadata["layer_names"])
+
+    @property
+    def hidden_layer_names(self) -> list[str]:
+        return self.layer_names[:-1]
+
+    @property
+    def widths(self) -> list[int]:
+        return list(self.metadata["widths"])
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata["experiment"].get("name", "?"))
+
+    @property
+    def diverged(self) -> bool:
+        return bool(self.metadata["diverged"])
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """Padded data box ``(xmin, xmax, ymin, ymax)`` the grid covers, data units."""
+        return tuple(float(v) for v in self.metadata["bounds"])  # type: ignore[return-value]
+
+    @property
+    def probe_inputs(self) -> np.ndarray:
+        return self.arrays["probe_inputs"]
+
+    @property
+    def probe_labels(self) -> np.ndarray:
+        return self.arrays["probe_labels"]
+
+    @property
+    def grid_inputs(self) -> np.ndarray:
+        return self.arrays["grid_inputs"]
+
+    def weights(self, snapshot: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Kernels and biases of every layer at snapshot index ``snapshot``."""
+        names = self.layer_names
+        kernels = [self.arrays[f"kernel.{n}"][snapshot] for n in names]
+        biases = [self.arrays[f"bias.{n}"][snapshot] for n in names]
+        return kernels, biases
+
+    def network(self, snapshot: int) -> Network:
+        """The network at snapshot index ``snapshot`` (negative counts from the end).
+
+        Raises
+        ------
+        IndexError
+            If there is no such snapshot.
+        """
+        if not -self.n_snapshots <= snapshot < self.n_snapshots:
+            raise IndexError(f"snapshot {snapshot} out of range for {self.n_snapshots}")
+        kernels, biases = self.weights(snapshot)
+        return Network(
+            tuple(kernels), tuple(biases), tuple(self.metadata["activations"]),
+            tuple(self.layer_names),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The facts ``geomcore inspect --json`` prints (JSON-able)."""
+        exp = self.metadata["experiment"]
+        return {
+            "experiment": exp.get("name"),
+            "widths": self.widths,
+            "activation": self.metadata["activations"][0],
+            "epochs": float(self.epochs[-1]),
+            "snapshots": self.n_snapshots,
+            "steps": int(self.steps[-1]),
+            "final_loss": float(self.loss[-1]),
+            "final_accuracy": float(self.accuracy[-1]),
+            "accuracy_by_epoch": [
+                float(a) for e, a in zip(self.epochs, self.accuracy) if float(e).is_integer()
+            ],
+            "loss_by_epoch": [
+                float(v) for e, v in zip(self.epochs, self.loss) if float(e).is_integer()
+            ],
+            "diverged": self.diverged,
+            "diverged_at_epoch": self.metadata["diverged_at_epoch"],
+            "schema_version": self.metadata["schema_version"],
+            "seed": self.metadata["seed"],
+            "data_hash": self.metadata["data_hash"],
+            "trainer": self.metadata["trainer"],
+            "created": self.metadata["created"],
+            "versions": self.metadata["versions"],
+        }
