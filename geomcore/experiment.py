@@ -256,13 +256,17 @@ class Experiment:
             raise ds.fail("name", ds_name, f"one of {sorted(DATASETS)}")
         allowed = dataset_parameters(ds_name)
         params = {}
-        for key in list(ds.table):
-            if key in allowed:
-                default = allowed[key]
-                kind = "int" if isinstance(default, int) else "float"
-                params[key] = ds.get(key, default, kind)
-        ds.used.update(allowed)
-        ds.finish()
+        sections = [ds]
+        if "params" in ds.table:  # the nested form to_dict() writes
+            sections.append(_Section(source, "dataset.params", ds.get("params", {}, "table")))
+        for section in sections:
+            for key in list(section.table):
+                if key in allowed:
+                    default = allowed[key]
+                    kind = "int" if isinstance(default, int) else "float"
+                    params[key] = section.get(key, default, kind)
+            section.used.update(allowed)
+            section.finish()
 
         md = _Section(source, "model", top.get("model", {}, "table"))
         widths = md.get("hidden_widths", list(ModelConfig.hidden_widths), "list")
@@ -429,7 +433,9 @@ def list_experiments(directory: str | Path = EXPERIMENTS_DIR) -> list[str]:
     return sorted(p.stem for p in Path(directory).glob("*.toml"))
 
 
-def find_experiment(name_or_path: str | Path, directory: str | Path = EXPERIMENTS_DIR) -> Experiment:
+def find_experiment(
+    name_or_path: str | Path, directory: str | Path = EXPERIMENTS_DIR
+) -> Experiment:
     """Load a shipped experiment by name, or any experiment file by path.
 
     Raises

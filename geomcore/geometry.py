@@ -346,9 +346,9 @@ def padded_bounds(x: np.ndarray, padding: float = 0.1) -> tuple[float, float, fl
     """
     x = np.asarray(x, dtype=np.float64)
     lo, hi = x.min(axis=0), x.max(axis=0)
-    pad = padding * float(max(hi - lo))
-    if pad == 0:
-        pad = 1.0
+    extent = float(max(hi - lo))
+    # A single point (no extent) still gets a box of positive size; padding 0 means none.
+    pad = padding * extent if extent > 0 else 1.0
     return (lo[0] - pad, hi[0] + pad, lo[1] - pad, hi[1] + pad)
 
 

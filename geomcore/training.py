@@ -5,6 +5,7 @@ Imports Keras (and TensorFlow) when imported; the replay side never imports this
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -63,14 +64,22 @@ def record_experiment(
     """
     keras.utils.set_random_seed(experiment.seed)
     if data is None:
-        x, y = make_dataset(experiment.dataset.name, seed=experiment.seed, **experiment.dataset.params)
+        x, y = make_dataset(
+            experiment.dataset.name, seed=experiment.seed, **experiment.dataset.params
+        )
     else:
         x, y = data
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y).astype(np.int64).reshape(-1)
     t, r, g = experiment.training, experiment.recording, experiment.grid
     steps_per_epoch = -(-len(x) // t.batch_size)
-    execution = r.snapshot_every_steps if r.snapshot_every_steps > 0 else steps_per_epoch
+    # Every fit call is one epoch and starts its executions afresh, so steps that are
+    # multiples of k are reachable in every epoch only if the execution size divides both.
+    execution = (
+        math.gcd(r.snapshot_every_steps, steps_per_epoch)
+        if r.snapshot_every_steps > 0
+        else steps_per_epoch
+    )
     model = build_model(experiment)
     model.compile(
         optimizer=make_optimizer(experiment),

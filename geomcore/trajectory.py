@@ -139,7 +139,9 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
             f"{path}: not a trajectory file, or truncated or corrupted ({err})"
         ) from None
     except (OSError, EOFError, ValueError, MemoryError, RuntimeError, NotImplementedError) as err:
-        raise TrajectoryError(f"{path}: cannot read trajectory ({type(err).__name__}: {err})") from None
+        raise TrajectoryError(
+            f"{path}: cannot read trajectory ({type(err).__name__}: {err})"
+        ) from None
     return arrays
 
 
@@ -198,6 +200,8 @@ class Trajectory:
         missing = [k for k in METADATA_KEYS if k not in md]
         if missing:
             raise fail(f"metadata lacks the keys {missing}")
+        if not isinstance(md["experiment"], dict):
+            raise fail("metadata 'experiment' is not a JSON object")
         names, widths, acts = md["layer_names"], md["widths"], md["activations"]
         if not (
             isinstance(names, list)

@@ -1,0 +1,297 @@
+"""Smooth, truthful replay of a trajectory: what every frame of a training video shows.
+
+Between snapshots the *weights* are interpolated (a cubic spline through the snapshots, C2 in
+the snapshot index) and the forward pass recomputed, so every frame shows a real network.
+Screen time follows how much the picture changes: the replay's progress ``u`` in ``[0, 1]``
+maps to a snapshot coordinate ``s`` through the inverse of the cumulative change of the
+viewed layer's image (monotone PCHIP, C1), so fast early epochs get room and still late
+epochs pass quickly. Numpy, scipy and contourpy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import contourpy
+import numpy as np
+from scipy.interpolate import CubicSpline, PchipInterpolator
+
+from geomcore.geometry import Network, clip_line_to_box
+from geomcore.trajectory import Trajectory
+
+__all__ = ["Frame", "Replay", "boundary_contours", "layer_homotopy"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything drawn at one instant of a replay.
+
+    Attributes
+    ----------
+    progress
+        Replay progress ``u`` in [0, 1].
+    snapshot
+        Snapshot coordinate ``s`` in [0, S - 1] (fractional between snapshots).
+    epoch
+        Training epoch of the interpolated weights (fractional inside an epoch).
+    network
+        The interpolated network.
+    probe : ndarray of shape (P, k)
+        Probe points in the viewed layer.
+    grid : ndarray of shape (G, M, k)
+        Grid lines in the viewed layer.
+    boundary : ndarray of shape (k + 1,)
+        Output-unit coefficients ``(w_1..w_k, c)``.
+    loss, accuracy
+        Recorded values, interpolated linearly between snapshots.
+    """
+
+    progress: float
+    snapshot: float
+    epoch: float
+    network: Network
+    probe: np.ndarray
+    grid: np.ndarray
+    boundary: np.ndarray
+    loss: float
+    accuracy: float
+
+    def decision_segment(self, box: Sequence[float]) -> np.ndarray | None:
+        """The decision line clipped to ``box`` (2-unit view), shape (2, 2), or ``None``."""
+        if self.boundary.shape != (3,):
+            raise ValueError("the decision line exists in a 2-unit viewed layer only")
+        a, b, c = self.boundary
+        return clip_line_to_box(a, b, c, box)
+
+
+def boundary_contours(
+    network: Network, box: Sequence[float], resolution: int = 160
+) -> list[np.ndarray]:
+    """The decision boundary pulled back into the input plane: where the network outputs 0.5.
+
+    The logit is evaluated on a ``resolution x resolution`` grid over ``box`` and its zero set
+    traced by marching squares (contourpy), so the curves are exact up to the grid's
+    linear interpolation.
+
+    Parameters
+    ----------
+    network
+        The network.
+    box
+        ``(xmin, xmax, ymin, ymax)`` in data units.
+    resolution
+        Samples per axis.
+
+    Returns
+    -------
+    list of ndarray of shape (k, 2)
+        Polylines in data units; empty when the network outputs 0.5 nowhere in the box.
+    """
+    xmin, xmax, ymin, ymax = (float(v) for v in box)
+    xs = np.linspace(xmin, xmax, resolution)
+    ys = np.linspace(ymin, ymax, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    logit = network.logit(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    if not np.all(np.isfinite(logit)):
+        return []
+    gen = contourpy.contour_generator(xs, ys, logit, line_type=contourpy.LineType.Separate)
+    return [np.asarray(line, dtype=np.float64) for line in gen.lines(0.0) if len(line) >= 2]
+
+
+def layer_homotopy(network: Network, x: np.ndarray, t: float) -> np.ndarray:
+    """Points moving through a network's 2-unit layers, for "looking inside a layer".
+
+    At ``t = n`` (integer) the points sit at the output of the first ``n`` layers; in between
+    they move in straight lines from one layer's output to the next (the picture of
+    Olah, "Neural Networks, Manifolds, and Topology", 2014).
+
+    Parameters
+    ----------
+    network
+        A network whose layers up to ``ceil(t)`` are all 2 units wide.
+    x : ndarray of shape (..., 2)
+        Points in the input plane.
+    t
+        Layers travelled, in ``[0, number of hidden layers]``.
+
+    Returns
+    -------
+    ndarray of the shape of ``x``
+
+    Raises
+    ------
+    ValueError
+        If a layer on the way is not 2 units wide.
+    """
+    shape = np.shape(x)
+    pts = np.asarray(x, dtype=np.float64).reshape(-1, 2)
+    n = int(np.floor(t))
+    frac = t - n
+    for i in range(int(np.ceil(t))):
+        if network.widths[i] != 2:
+            raise ValueError(f"layer {network.layer_names[i]!r} is not 2 units wide")
+    lo = network.forward(pts, upto=n - 1) if n > 0 else pts
+    if frac == 0:
+        return lo.reshape(shape)
+    hi = network.forward(pts, upto=n)
+    return ((1 - frac) * lo + frac * hi).reshape(shape)
+
+
+class Replay:
+    """A trajectory replayed at any progress ``u`` in [0, 1].
+
+    Parameters
+    ----------
+    trajectory
+        The recorded run.
+    layer
+        The viewed hidden layer's name; default: the last hidden layer.
+    min_speed
+        Share of the mean change every snapshot interval is granted on top of its own change,
+        so a still stretch of training still moves (0: time strictly follows change).
+    until_epoch
+        Replay only the snapshots up to this epoch (all by default).
+
+    Raises
+    ------
+    ValueError
+        If the trajectory has fewer than two snapshots or the layer is unknown.
+    """
+
+    def __init__(
+        self,
+        trajectory: Trajectory,
+        *,
+        layer: str | None = None,
+        min_speed: float = 0.25,
+        until_epoch: float | None = None,
+    ) -> None:
+        self.trajectory = trajectory
+        self.layer = layer or trajectory.hidden_layer_names[-1]
+        if self.layer not in trajectory.hidden_layer_names:
+            raise ValueError(
+                f"no hidden layer {self.layer!r}; expected one of {trajectory.hidden_layer_names}"
+            )
+        epochs = trajectory.epochs
+        count = trajectory.n_snapshots
+        if until_epoch is not None:
+            count = int(np.searchsorted(epochs, until_epoch, side="right"))
+        if count < 2:
+            raise ValueError(f"a replay needs at least 2 snapshots; {trajectory.name} has {count}")
+        self.n_snapshots = count
+        self.index = np.arange(count, dtype=np.float64)
+        names = trajectory.layer_names
+        self._activations = tuple(trajectory.metadata["activations"])
+        self._names = tuple(names)
+        self._shapes = [trajectory.arrays[f"kernel.{n}"].shape[1:] for n in names]
+        flat = [
+            np.concatenate(
+                [
+                    trajectory.arrays[f"kernel.{n}"][:count].reshape(count, -1),
+                    trajectory.arrays[f"bias.{n}"][:count],
+                ],
+                axis=1,
+            )
+            for n in names
+        ]
+        self._sizes = [f.shape[1] for f in flat]
+        self._weights = CubicSpline(self.index, np.concatenate(flat, axis=1).astype(np.float64))
+        self.epochs = epochs[:count].astype(np.float64)
+        self.change = self._change_per_interval(self.layer, count)
+        weights = self.change + min_speed * max(float(np.mean(self.change)), 1e-12)
+        cumulative = np.concatenate([[0.0], np.cumsum(weights)])
+        self.cumulative = cumulative / cumulative[-1]
+        self._warp = PchipInterpolator(self.cumulative, self.index)
+        self._frame = lru_cache(maxsize=8)(self._compute_frame)
+
+    def _change_per_interval(self, layer: str, count: int) -> np.ndarray:
+        """RMS displacement of probe points and grid in the viewed layer, per interval."""
+        probe = self.trajectory.arrays[f"probe.{layer}"][:count].astype(np.float64)
+        grid = self.trajectory.arrays[f"grid.{layer}"][:count].astype(np.float64)
+        grid = grid.reshape(count, -1, grid.shape[-1])
+        d_probe = np.sqrt(np.mean(np.sum(np.diff(probe, axis=0) ** 2, axis=-1), axis=1))
+        d_grid = np.sqrt(np.mean(np.sum(np.diff(grid, axis=0) ** 2, axis=-1), axis=1))
+        return d_probe + d_grid
+
+    # -- clocks ---------------------------------------------------------------------------
+    def snapshot_at(self, progress: float) -> float:
+        """Snapshot coordinate ``s`` shown at progress ``u`` (monotone, C1 in ``u``)."""
+        u = min(max(float(progress), 0.0), 1.0)
+        return float(np.clip(self._warp(u), 0.0, self.n_snapshots - 1))
+
+    def progress_at(self, snapshot: float) -> float:
+        """Inverse of :meth:`snapshot_at`: the progress at which snapshot ``s`` is shown."""
+        s = min(max(float(snapshot), 0.0), self.n_snapshots - 1)
+        i = min(int(np.floor(s)), self.n_snapshots - 2)
+        # The warp is the inverse of the piecewise-cubic PCHIP; bisect for exactness.
+        lo, hi = self.cumulative[i], self.cumulative[i + 1]
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if self._warp(mid) < s:
+                lo = mid
+            else:
+                hi = mid
+        return 0.5 * (lo + hi)
+
+    def progress_at_epoch(self, epoch: float) -> float:
+        """The progress at which the replay shows epoch ``epoch``."""
+        s = float(np.interp(epoch, self.epochs, self.index))
+        return self.progress_at(s)
+
+    def epoch_at_snapshot(self, snapshot: float) -> float:
+        """Epoch of the weights at snapshot coordinate ``s`` (linear between snapshots)."""
+        return float(np.interp(snapshot, self.index, self.epochs))
+
+    # -- networks -------------------------------------------------------------------------
+    def network_at_snapshot(self, snapshot: float) -> Network:
+        """The network whose weights are the spline through the snapshots at ``s``.
+
+        At integer ``s`` these are exactly the recorded weights.
+        """
+        s = min(max(float(snapshot), 0.0), self.n_snapshots - 1)
+        if float(s).is_integer():
+            return self.trajectory.network(int(s))
+        flat = self._weights(s)
+        kernels, biases = [], []
+        start = 0
+        for shape, size in zip(self._shapes, self._sizes):
+            chunk = flat[start : start + size]
+            start += size
+            k = shape[0] * shape[1]
+            kernels.append(chunk[:k].reshape(shape))
+            biases.append(chunk[k:])
+        return Network(tuple(kernels), tuple(biases), self._activations, self._names)
+
+    def network_at(self, progress: float) -> Network:
+        """The network shown at progress ``u``."""
+        return self.network_at_snapshot(self.snapshot_at(progress))
+
+    def frame(self, progress: float) -> Frame:
+        """Everything drawn at progress ``u`` (cached for the last few values)."""
+        return self._frame(float(progress))
+
+    def _compute_frame(self, progress: float) -> Frame:
+        traj = self.trajectory
+        s = self.snapshot_at(progress)
+        net = self.network_at_snapshot(s)
+        probe = net.forward(traj.probe_inputs, upto=self.layer)
+        grid_in = traj.grid_inputs
+        grid = net.forward(grid_in.reshape(-1, 2), upto=self.layer).reshape(
+            *grid_in.shape[:2], -1
+        )
+        boundary = net.boundary_coefficients() if self.layer == traj.hidden_layer_names[-1] else (
+            np.full(net.widths[net.layer_index(self.layer)] + 1, np.nan)
+        )
+        return Frame(
+            progress=progress,
+            snapshot=s,
+            epoch=self.epoch_at_snapshot(s),
+            network=net,
+            probe=probe,
+            grid=grid,
+            boundary=boundary,
+            loss=float(np.interp(s, self.index, traj.loss[: self.n_snapshots])),
+            accuracy=float(np.interp(s, self.index, traj.accuracy[: self.n_snapshots])),
+        )

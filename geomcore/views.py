@@ -1,0 +1,678 @@
+"""Manim building blocks for replaying trajectories: the one place that draws.
+
+This is the only geomcore module that imports Manim (the numpy core never does). Every block
+reads a :class:`~geomcore.replay.Replay` through a shared clock (a ``ValueTracker`` holding
+the replay's progress in [0, 1]) and redraws itself from the network at that instant, so
+several views driven by the same clock always agree.
+
+Units: *data units* are the input plane's coordinates, *layer units* a hidden layer's
+activations, *scene units* Manim's frame coordinates (the frame is 14.22 x 8 at 16:9).
+Points are one ``PMobject`` per class; grids and curves one ``VMobject`` with sub-paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import manim as mn
+import numpy as np
+
+from geomcore.replay import Frame, Replay, boundary_contours
+
+__all__ = [
+    "BOUNDARY_COLOR",
+    "CLASS_COLORS",
+    "GRID_COLOR",
+    "ClassPoints",
+    "HiddenPlaneView",
+    "InputPlaneView",
+    "Layered",
+    "LossCurve",
+    "MetricsReadout",
+    "PlaneMap",
+    "GlyphText",
+    "GridLines",
+    "Polylines",
+    "ReplayPanel",
+    "DataPlaneView",
+    "LayerMorphView",
+    "add_layered",
+    "caption",
+    "class_legend",
+    "polylines_to_bezier",
+]
+
+#: One colour per class, the same in every scene: class 0 (inner ring), class 1 (outer ring).
+CLASS_COLORS = {0: mn.ManimColor("#FF9F43"), 1: mn.ManimColor("#48A9E6")}
+#: The decision boundary, in both planes: stands out against both classes and the grid.
+BOUNDARY_COLOR = mn.ManimColor("#FFE66D")
+#: Grid lines.
+GRID_COLOR = mn.ManimColor("#8A8F98")
+#: Text.
+TEXT_COLOR = mn.ManimColor("#EDEDED")
+FONT = "DejaVu Sans"
+MONO_FONT = "DejaVu Sans Mono"
+
+
+@dataclass(frozen=True)
+class PlaneMap:
+    """Affine map from a box in data or layer units to a rectangle in scene units.
+
+    Parameters
+    ----------
+    box
+        ``(umin, umax, vmin, vmax)`` in data or layer units.
+    center : array of shape (3,)
+        Scene position of the box's centre.
+    width
+        Scene width of the box; the height keeps the box's aspect ratio.
+    """
+
+    box: tuple[float, float, float, float]
+    center: tuple[float, float, float]
+    width: float
+
+    @property
+    def scale(self) -> float:
+        """Scene units per data (or layer) unit."""
+        return self.width / (self.box[1] - self.box[0])
+
+    @property
+    def height(self) -> float:
+        return (self.box[3] - self.box[2]) * self.scale
+
+    def to_scene(self, points: np.ndarray) -> np.ndarray:
+        """Map points of shape ``(..., 2)`` to scene points of shape ``(..., 3)``."""
+        p = np.asarray(points, dtype=np.float64)
+        out = np.zeros((*p.shape[:-1], 3))
+        out[..., 0] = self.center[0] + (p[..., 0] - 0.5 * (self.box[0] + self.box[1])) * self.scale
+        out[..., 1] = self.center[1] + (p[..., 1] - 0.5 * (self.box[2] + self.box[3])) * self.scale
+        out[..., 2] = self.center[2]
+        return out
+
+    def to_plane(self, points: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`to_scene`: scene points ``(..., 3)`` to ``(..., 2)``."""
+        p = np.asarray(points, dtype=np.float64)
+        u = (p[..., 0] - self.center[0]) / self.scale + 0.5 * (self.box[0] + self.box[1])
+        v = (p[..., 1] - self.center[1]) / self.scale + 0.5 * (self.box[2] + self.box[3])
+        return np.stack([u, v], axis=-1)
+
+
+def polylines_to_bezier(
+    lines: Sequence[np.ndarray] | np.ndarray, *, smooth: bool = False
+) -> np.ndarray:
+    """Cubic Bézier control points of polylines, for one ``VMobject`` with sub-paths.
+
+    Straight: each segment ``p -> q`` becomes ``(p, p + (q-p)/3, p + 2(q-p)/3, q)``.
+    Smooth: a Catmull-Rom spline through the points (uniform parametrisation; Catmull and
+    Rom, 1974), i.e. handles ``p_i + (p_{i+1} - p_{i-1})/6`` and
+    ``p_{i+1} - (p_{i+2} - p_i)/6``, so the curve is C1 and passes through every point.
+    Manim starts a new sub-path wherever a curve does not begin where the last one ended.
+
+    Parameters
+    ----------
+    lines
+        Polylines, each of shape ``(m, 3)`` (``m >= 2``), or one array ``(L, m, 3)``.
+    smooth
+        Catmull-Rom instead of straight segments.
+
+    Returns
+    -------
+    ndarray of shape (4 * segments, 3)
+    """
+    if isinstance(lines, np.ndarray) and lines.ndim == 3:
+        p, q = lines[:, :-1], lines[:, 1:]
+        if smooth:
+            before = np.concatenate([lines[:, :1], lines[:, :-2]], axis=1)
+            after = np.concatenate([lines[:, 2:], lines[:, -1:]], axis=1)
+            h1, h2 = p + (q - before) / 6, q - (after - p) / 6
+        else:
+            h1, h2 = p + (q - p) / 3, p + 2 * (q - p) / 3
+        return np.stack([p, h1, h2, q], axis=-2).reshape(-1, 3)
+    parts = [polylines_to_bezier(np.asarray(line)[None], smooth=smooth)
+             for line in lines if len(line) >= 2]
+    return np.concatenate(parts) if parts else np.zeros((0, 3))
+
+
+class Polylines(mn.VMobject):
+    """Many polylines drawn as one stroked ``VMobject`` (grids, boundary curves).
+
+    With ``smooth=True`` the lines are Catmull-Rom splines through their points (see
+    :func:`polylines_to_bezier`).
+    """
+
+    def __init__(self, color: mn.ParsableManimColor = GRID_COLOR, stroke_width: float = 1.5,
+                 stroke_opacity: float = 1.0, smooth: bool = False, **kwargs: object) -> None:
+        super().__init__(stroke_color=color, stroke_width=stroke_width,
+                         stroke_opacity=stroke_opacity, fill_opacity=0, **kwargs)
+        self.smooth = smooth
+
+    def set_polylines(self, lines: Sequence[np.ndarray] | np.ndarray) -> Polylines:
+        """Replace the drawn polylines (scene units, each ``(m, 3)``)."""
+        self.points = polylines_to_bezier(lines, smooth=self.smooth)
+        return self
+
+
+class GridLines(mn.VGroup):
+    """A warped grid: the vertical and the horizontal family as two smooth ``Polylines``.
+
+    Lines of one family never cross while the map is injective, so stroking each family as
+    one path is cheap for Cairo; crossing families in one path is not.
+
+    Parameters
+    ----------
+    stride
+        Draw every ``stride``-th sample of each line; the Catmull-Rom spline through them
+        keeps saturated tanh curves smooth.
+    """
+
+    def __init__(self, stroke_width: float = 1.2, stroke_opacity: float = 0.55,
+                 stride: int = 2) -> None:
+        self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity, smooth=True)
+                         for _ in range(2)]
+        super().__init__(*self.families)
+        self.stride = stride
+
+    def sample_index(self, samples: int) -> np.ndarray:
+        """Indices of the samples drawn out of ``samples`` (the last one always included)."""
+        idx = np.arange(0, samples, self.stride)
+        return idx if idx[-1] == samples - 1 else np.append(idx, samples - 1)
+
+    def set_lines(self, lines: np.ndarray) -> GridLines:
+        """Draw grid lines ``(G, M, 3)`` in scene units, vertical family first (``G/2``)."""
+        lines = lines[:, self.sample_index(lines.shape[1])]
+        half = lines.shape[0] // 2
+        self.families[0].set_polylines(lines[:half])
+        self.families[1].set_polylines(lines[half:])
+        return self
+
+
+class ClassPoints(mn.PMobject):
+    """The points of one class, drawn as one point cloud.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, 3)
+        Scene positions.
+    color
+        The class colour.
+    size
+        Dot size in pixels at 1080p (scaled with the render's height).
+    """
+
+    def __init__(self, points: np.ndarray, color: mn.ParsableManimColor, size: float = 5.0,
+                 opacity: float = 0.9) -> None:
+        pixels = max(1, round(size * mn.config.pixel_height / 1080))
+        super().__init__(stroke_width=pixels)
+        self.add_points(np.asarray(points, dtype=np.float64), color=color, alpha=opacity)
+
+    def set_positions(self, points: np.ndarray) -> ClassPoints:
+        """Move the points (same count), scene units ``(n, 3)``."""
+        self.points = np.asarray(points, dtype=np.float64)
+        return self
+
+
+def caption(text: str, font_size: float = 26, color: mn.ParsableManimColor = TEXT_COLOR,
+            **kwargs: object) -> mn.MarkupText:
+    """Text in the lecture's font (Pango markup allowed: ``h<sub>1</sub>``); no LaTeX needed."""
+    return mn.MarkupText(text, font=FONT, font_size=font_size, color=color, **kwargs)
+
+
+def _frame_rect(m: PlaneMap) -> mn.Rectangle:
+    return mn.Rectangle(width=m.width, height=m.height, stroke_color=GRID_COLOR,
+                        stroke_width=1.5).move_to(m.center)
+
+
+class Layered(mn.Group):
+    """A block split into a ``static`` and a ``dynamic`` layer.
+
+    Manim's Cairo renderer draws mobjects that do not move into a cached background once
+    per animation, but only those that come before the first mobject with an updater in
+    the scene's list. A block whose updater sits on its ``dynamic`` layer alone can be put
+    in a scene as ``scene.add(*block.layers())`` so its frames, titles and labels are
+    drawn once instead of every frame (see :func:`add_layered`).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.static = mn.Group()
+        self.dynamic = mn.Group()
+        self.add(self.static, self.dynamic)
+
+    def layers(self) -> tuple[mn.Group, mn.Group]:
+        """``(static, dynamic)``: add them to a scene in this order."""
+        return self.static, self.dynamic
+
+    def follow(self, tracker: mn.ValueTracker, show: object) -> None:
+        """Redraw with ``show(tracker value)`` on every frame (an updater on ``dynamic``)."""
+        self.dynamic.add_updater(lambda _m: show(tracker.get_value()))
+
+
+def add_layered(scene: mn.Scene, *blocks: Layered) -> None:
+    """Put blocks in ``scene`` static layers first, so only dynamic layers are redrawn.
+
+    A block already in the scene (e.g. after ``FadeIn(block)``) is replaced by its layers.
+    """
+    scene.remove(*blocks)
+    statics = [b.static for b in blocks]
+    dynamics = [b.dynamic for b in blocks]
+    scene.add(*statics, *dynamics)
+
+
+class _PlaneView(Layered):
+    """A framed plane: map, frame, axis labels, a title; subclasses fill it."""
+
+    def __init__(self, plane: PlaneMap, title: str, labels: tuple[str, str],
+                 font_size: float = 22) -> None:
+        super().__init__()
+        self.plane = plane
+        self.frame = _frame_rect(plane)
+        self.title = caption(title, font_size=font_size).next_to(self.frame, mn.UP, buff=0.12)
+        self.axis_labels = mn.VGroup(
+            caption(labels[0], font_size=font_size - 4).next_to(self.frame, mn.DOWN, buff=0.08),
+            caption(labels[1], font_size=font_size - 4).next_to(self.frame, mn.LEFT, buff=0.08),
+        )
+        self.static.add(self.frame, self.title, self.axis_labels)
+
+
+class HiddenPlaneView(_PlaneView):
+    """The 2-unit hidden layer during a replay: warped grid, both classes, decision line.
+
+    When the output unit's weights on this layer vanish (``a = b = 0``) there is no line:
+    it is hidden and the text :attr:`NO_LINE` is shown instead.
+
+    Parameters
+    ----------
+    replay
+        The replay (its viewed layer must be 2 units wide).
+    clock
+        Shared ``ValueTracker`` of the replay's progress in [0, 1].
+    center, width
+        Placement in scene units.
+    box
+        Visible part of the layer, layer units; tanh's range with a margin by default.
+    title
+        Text above the frame.
+
+    Attributes
+    ----------
+    grid : Polylines
+    clouds : dict[int, ClassPoints]
+        Per class label.
+    line : mobject.geometry.line.Line
+        The decision line; hidden (opacity 0) when there is none in the box.
+    no_boundary : GlyphText
+        Shown instead of the line when the output unit ignores this layer (a = b = 0).
+    """
+
+    NO_LINE = "no decision line in view"
+
+    def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.5,
+                 box: tuple[float, float, float, float] = (-1.15, 1.15, -1.15, 1.15),
+                 title: str = "hidden layer (2 units)", show_grid: bool = True) -> None:
+        super().__init__(PlaneMap(box, tuple(center), width), title,
+                         ("h<sub>1</sub>", "h<sub>2</sub>"))
+        self.replay, self.clock = replay, clock
+        self.labels = replay.trajectory.probe_labels
+        frame = replay.frame(clock.get_value())
+        self.grid = GridLines()
+        if not show_grid:
+            self.grid.set_stroke(opacity=0)
+        self.clouds = {
+            c: ClassPoints(self.plane.to_scene(frame.probe[self.labels == c]), CLASS_COLORS[c])
+            for c in (0, 1)
+        }
+        self.line = mn.Line(mn.LEFT, mn.RIGHT, color=BOUNDARY_COLOR, stroke_width=5)
+        self.no_boundary = GlyphText(
+            len(self.NO_LINE), font_size=20, color=BOUNDARY_COLOR,
+            anchor=self.frame.get_corner(mn.DL) + 0.15 * mn.UP + 0.15 * mn.RIGHT,
+        )
+        self.dynamic.add(self.grid, self.clouds[0], self.clouds[1], self.line, self.no_boundary)
+        self.show(frame)
+        self.follow(clock, lambda u: self.show(self.replay.frame(u)))
+
+    def show(self, frame: Frame) -> HiddenPlaneView:
+        """Draw ``frame``: grid, points, decision line."""
+        self.grid.set_lines(self.plane.to_scene(frame.grid))
+        for c, cloud in self.clouds.items():
+            cloud.set_positions(self.plane.to_scene(frame.probe[self.labels == c]))
+        segment = frame.decision_segment(self.plane.box)
+        if segment is None:
+            self.line.set_stroke(opacity=0)
+            self.no_boundary.set_text(self.NO_LINE)
+        else:
+            start, end = self.plane.to_scene(segment)
+            if np.allclose(start, end):
+                end = end + 1e-4 * mn.RIGHT  # a corner touch: keep the line valid
+            self.line.put_start_and_end_on(start, end)
+            self.line.set_stroke(opacity=1)
+            self.no_boundary.set_text("")
+        return self
+
+
+class InputPlaneView(_PlaneView):
+    """The input plane during a replay: the data, the grid and the pulled-back boundary.
+
+    The boundary is the curve where the network outputs 0.5 (the preimage of the decision
+    line), traced by :func:`geomcore.replay.boundary_contours`.
+
+    Parameters
+    ----------
+    replay, clock
+        As for :class:`HiddenPlaneView`.
+    center, width
+        Placement in scene units.
+    resolution
+        Samples per axis for tracing the boundary.
+    """
+
+    def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 3.0,
+                 title: str = "input plane", resolution: int = 160) -> None:
+        traj = replay.trajectory
+        super().__init__(PlaneMap(traj.bounds, tuple(center), width), title,
+                         ("x<sub>1</sub>", "x<sub>2</sub>"))
+        self.replay, self.clock, self.resolution = replay, clock, resolution
+        self.grid = Polylines(GRID_COLOR, stroke_width=1.0, stroke_opacity=0.35)
+        self.grid.set_polylines(self.plane.to_scene(traj.grid_inputs[:, :: 10]))
+        labels = traj.probe_labels
+        self.clouds = {
+            c: ClassPoints(self.plane.to_scene(traj.probe_inputs[labels == c]), CLASS_COLORS[c])
+            for c in (0, 1)
+        }
+        self.boundary = Polylines(BOUNDARY_COLOR, stroke_width=4)
+        self.static.add(self.grid, self.clouds[0], self.clouds[1])
+        self.dynamic.add(self.boundary)
+        self.show(replay.frame(clock.get_value()))
+        self.follow(clock, lambda u: self.show(self.replay.frame(u)))
+
+    def show(self, frame: Frame) -> InputPlaneView:
+        """Draw the boundary of ``frame``'s network."""
+        curves = boundary_contours(frame.network, self.plane.box, self.resolution)
+        self.boundary.set_polylines([self.plane.to_scene(c) for c in curves])
+        return self
+
+
+class GlyphText(mn.VGroup):
+    """A fixed-width line of monospace text whose characters can change every frame.
+
+    It holds one ``VMobject`` slot per character and copies a cached glyph outline into a
+    slot when its character changes. The family of mobjects never changes, so Manim keeps
+    drawing exactly these slots during an animation (swapping in new ``Text`` objects
+    mid-animation leaves the old ones on screen), and no text is rendered by Pango per frame.
+
+    Parameters
+    ----------
+    n_chars
+        Number of character slots.
+    font_size
+        Manim font size.
+    anchor : array of shape (3,)
+        Scene position of the left end of the baseline.
+    """
+
+    _glyph_cache: dict[tuple[str, float], tuple[np.ndarray, float]] = {}
+
+    def __init__(self, n_chars: int, *, font_size: float = 24,
+                 anchor: Sequence[float] = (0.0, 0.0, 0.0),
+                 color: mn.ParsableManimColor = TEXT_COLOR) -> None:
+        super().__init__()
+        self.font_size_ = font_size
+        self.anchor = np.asarray(anchor, dtype=np.float64)
+        self.slots = [
+            mn.VMobject(fill_color=color, fill_opacity=1.0, stroke_width=0)
+            for _ in range(n_chars)
+        ]
+        self.add(*self.slots)
+        self.string = ""
+        self.advance = self._glyph("0")[1]
+        self.set_text(" " * n_chars)
+
+    def _glyph(self, char: str) -> tuple[np.ndarray, float]:
+        """Outline of ``char`` relative to the left end of its baseline, and the advance."""
+        key = (char, self.font_size_)
+        if key not in self._glyph_cache:
+            ref = mn.Text("XX" + char, font=MONO_FONT, font_size=self.font_size_)
+            x1, x2 = ref.submobjects[0], ref.submobjects[1]
+            advance = x2.get_left()[0] - x1.get_left()[0]
+            origin = x1.get_corner(mn.DL)
+            pts = ref.submobjects[2].points - origin - [2 * advance, 0, 0] if char != " " else (
+                np.zeros((0, 3))
+            )
+            self._glyph_cache[key] = (np.array(pts), float(advance))
+        return self._glyph_cache[key]
+
+    def set_text(self, string: str) -> GlyphText:
+        """Show ``string`` (padded or cut to the number of slots)."""
+        string = string[: len(self.slots)].ljust(len(self.slots))
+        advance = self._glyph("0")[1]
+        for i, (slot, char) in enumerate(zip(self.slots, string)):
+            if i < len(self.string) and self.string[i] == char:
+                continue
+            pts, _ = self._glyph(char) if not char.isspace() else (np.zeros((0, 3)), 0.0)
+            slot.points = pts + self.anchor + [i * advance, 0.0, 0.0]
+        self.string = string
+        return self
+
+
+class MetricsReadout(Layered):
+    """Epoch counter, accuracy and loss of the network on screen.
+
+    The epoch shown is the epoch of the interpolated weights, rounded down: the true epoch
+    in progress. Accuracy and loss are the recorded values on the whole dataset,
+    interpolated between snapshots.
+
+    Parameters
+    ----------
+    replay, clock
+        As for :class:`HiddenPlaneView`.
+    corner : array of shape (3,)
+        Scene position of the readout's top-left corner.
+    """
+
+    def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
+                 corner: Sequence[float] = (0.0, 0.0, 0.0), font_size: float = 24) -> None:
+        super().__init__()
+        self.replay, self.clock = replay, clock
+        self.total = int(round(replay.epochs[-1]))
+        self.corner = np.asarray(corner, dtype=np.float64)
+        self.step = font_size / 48 * 0.55
+        anchors = [self.corner + i * 1.6 * self.step * mn.DOWN for i in range(3)]
+        for name, anchor in zip(("epoch", "accuracy", "loss"), anchors):
+            label = GlyphText(len(name), font_size=font_size, anchor=anchor).set_text(name)
+            self.static.add(label)
+        advance = 9 * self.static[0].advance
+        self.lines = [GlyphText(8, font_size=font_size, anchor=a + advance * mn.RIGHT)
+                      for a in anchors]
+        self.dynamic.add(*self.lines)
+        self.show(replay.frame(clock.get_value()))
+        self.follow(clock, lambda u: self.show(self.replay.frame(u)))
+
+    def strings(self, frame: Frame) -> list[str]:
+        """The three values shown for ``frame`` (epoch, accuracy, loss)."""
+        return [
+            f"{int(np.floor(frame.epoch + 1e-9)):>3d}/{self.total}",
+            f"{100 * frame.accuracy:5.1f}%",
+            f"{frame.loss:7.4f}",
+        ]
+
+    def show(self, frame: Frame) -> MetricsReadout:
+        for line, string in zip(self.lines, self.strings(frame)):
+            line.set_text(string)
+        return self
+
+
+class LossCurve(Layered):
+    """The loss curve growing in step with the replay (log scale).
+
+    Parameters
+    ----------
+    replay, clock
+        As for :class:`HiddenPlaneView`.
+    center, width, height
+        Placement in scene units.
+    """
+
+    def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 3.2,
+                 height: float = 1.5, font_size: float = 18) -> None:
+        super().__init__()
+        self.replay, self.clock = replay, clock
+        loss = replay.trajectory.loss[: replay.n_snapshots]
+        logs = np.log10(np.maximum(loss, 1e-12))
+        lo, hi = float(np.floor(logs.min() * 2) / 2), float(np.ceil(logs.max() * 2) / 2)
+        if hi - lo < 0.5:
+            hi = lo + 0.5
+        self.plane = PlaneMap((0.0, float(replay.epochs[-1]), lo, hi), tuple(center), width)
+        # Squash the vertical range into `height` by a separate map.
+        self.vscale = height / (hi - lo) / self.plane.scale
+        self.log_loss = logs
+        self.frame = mn.Rectangle(width=width, height=height, stroke_color=GRID_COLOR,
+                                  stroke_width=1.2).move_to(center)
+        self.label = caption("loss (log scale)", font_size=font_size).next_to(
+            self.frame, mn.UP, buff=0.08)
+        self.xlabel = caption(f"epoch 0 … {int(round(replay.epochs[-1]))}",
+                              font_size=font_size - 2).next_to(self.frame, mn.DOWN, buff=0.06)
+        self.curve = Polylines(BOUNDARY_COLOR, stroke_width=2.5)
+        self.static.add(self.frame, self.label, self.xlabel)
+        self.dynamic.add(self.curve)
+        self.show(replay.frame(clock.get_value()))
+        self.follow(clock, lambda u: self.show(self.replay.frame(u)))
+
+    def to_scene(self, epochs: np.ndarray, log_loss: np.ndarray) -> np.ndarray:
+        mid = 0.5 * (self.plane.box[2] + self.plane.box[3])
+        pts = self.plane.to_scene(np.column_stack([epochs, mid + (log_loss - mid) * self.vscale]))
+        return pts
+
+    def show(self, frame: Frame) -> LossCurve:
+        n = int(np.floor(frame.snapshot)) + 1
+        e = np.append(self.replay.epochs[:n], frame.epoch)
+        v = np.append(self.log_loss[:n], np.log10(max(frame.loss, 1e-12)))
+        self.curve.set_polylines([self.to_scene(e, v)])
+        return self
+
+
+class ReplayPanel(Layered):
+    """A whole training replay on one screen: input plane, hidden plane, readout, loss curve.
+
+    All four are driven by one clock, :attr:`clock`; :meth:`play` animates it.
+
+    Parameters
+    ----------
+    replay
+        The replay.
+    title
+        Shown above the hidden-plane view.
+    """
+
+    def __init__(self, replay: Replay, *, title: str = "") -> None:
+        super().__init__()
+        self.replay = replay
+        self.clock = mn.ValueTracker(0.0)
+        self.hidden = HiddenPlaneView(replay, self.clock, center=(0.55, -0.4, 0), width=5.2,
+                                      title=title or "hidden layer before the output unit")
+        self.input = InputPlaneView(replay, self.clock, center=(-4.95, 0.7, 0), width=3.2,
+                                    title="input plane")
+        self.metrics = MetricsReadout(replay, self.clock, corner=(3.75, 1.4, 0), font_size=22)
+        self.loss = LossCurve(replay, self.clock, center=(-4.95, -2.45, 0), width=3.2,
+                              height=1.3)
+        self.blocks = (self.input, self.hidden, self.metrics, self.loss)
+        # The panel's layers are its blocks' layers, so add_layered(scene, panel) works.
+        self.remove(self.static, self.dynamic)
+        self.static = mn.Group(*[b.static for b in self.blocks])
+        self.dynamic = mn.Group(*[b.dynamic for b in self.blocks])
+        self.add(self.static, self.dynamic)
+
+    def play_training(self, run_time: float = 20.0) -> mn.Animation:
+        """The animation that replays the whole run in ``run_time`` seconds."""
+        return self.clock.animate(
+            run_time=run_time, rate_func=mn.rate_functions.linear
+        ).set_value(1.0)
+
+
+class LayerMorphView(_PlaneView):
+    """Data and grid travelling through a network's 2-unit layers ("looking inside a layer").
+
+    A ``ValueTracker`` ``depth`` holds the layers travelled: at ``depth = n`` every point and
+    grid line sits where the first ``n`` layers send it (see
+    :func:`geomcore.replay.layer_homotopy`); in between they move in straight lines.
+
+    Parameters
+    ----------
+    network
+        Network whose first layers are 2 units wide.
+    points : ndarray of shape (P, 2)
+        Data points, data units.
+    labels : ndarray of shape (P,)
+        Their classes.
+    grid : ndarray of shape (G, M, 2)
+        Grid lines, data units.
+    depth
+        ``ValueTracker`` of layers travelled.
+    box
+        Visible box, covering both the data and the layers' range.
+    """
+
+    def __init__(self, network: object, points: np.ndarray, labels: np.ndarray,
+                 grid: np.ndarray, depth: mn.ValueTracker, *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.5,
+                 box: tuple[float, float, float, float] = (-1.25, 1.25, -1.25, 1.25),
+                 title: str = "") -> None:
+        super().__init__(PlaneMap(box, tuple(center), width), title, ("", ""))
+        from geomcore.replay import layer_homotopy
+
+        self._homotopy = layer_homotopy
+        self.network, self.inputs, self.labels, self.grid_inputs = network, points, labels, grid
+        self.tracker = depth
+        self.grid = GridLines()
+        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
+                       for c in (0, 1)}
+        self.dynamic.add(self.grid, self.clouds[0], self.clouds[1])
+        self.show(depth.get_value())
+        self.follow(depth, self.show)
+
+    def show(self, depth: float) -> LayerMorphView:
+        """Place data and grid ``depth`` layers deep."""
+        grid = self._homotopy(self.network, self.grid_inputs, depth)
+        self.grid.set_lines(self.plane.to_scene(grid))
+        pts = self._homotopy(self.network, self.inputs, depth)
+        for c, cloud in self.clouds.items():
+            cloud.set_positions(self.plane.to_scene(pts[self.labels == c]))
+        return self
+
+
+class DataPlaneView(_PlaneView):
+    """The input plane with the data, one point cloud per class, and a faint grid.
+
+    Parameters
+    ----------
+    points : ndarray of shape (P, 2)
+        Data units.
+    labels : ndarray of shape (P,)
+    box
+        Visible box, data units.
+    """
+
+    def __init__(self, points: np.ndarray, labels: np.ndarray, *,
+                 box: tuple[float, float, float, float],
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.5,
+                 title: str = "input plane", grid: np.ndarray | None = None) -> None:
+        super().__init__(PlaneMap(box, tuple(center), width), title,
+                         ("x<sub>1</sub>", "x<sub>2</sub>"))
+        self.grid = Polylines(GRID_COLOR, stroke_width=1.0, stroke_opacity=0.35)
+        if grid is not None:
+            self.grid.set_polylines(self.plane.to_scene(grid))
+        self.clouds = {c: ClassPoints(self.plane.to_scene(points[labels == c]), CLASS_COLORS[c])
+                       for c in (0, 1)}
+        self.static.add(self.grid, self.clouds[0], self.clouds[1])
+
+
+def class_legend(names: dict[int, str], font_size: float = 22) -> mn.VGroup:
+    """A legend: a dot in each class colour and its name, one row per class."""
+    rows = mn.VGroup()
+    for c in (1, 0):
+        dot = mn.Dot(radius=0.08, color=CLASS_COLORS[c])
+        rows.add(mn.VGroup(dot, caption(names[c], font_size=font_size).next_to(dot, mn.RIGHT)))
+    return rows.arrange(mn.DOWN, aligned_edge=mn.LEFT, buff=0.15)

@@ -1,0 +1,217 @@
+"""Manim building blocks: what is drawn sits where the network puts it."""
+
+from __future__ import annotations
+
+import manim as mn
+import numpy as np
+import pytest
+
+from geomcore.geometry import sigmoid
+from geomcore.replay import Replay
+from geomcore.views import (
+    BOUNDARY_COLOR,
+    CLASS_COLORS,
+    GlyphText,
+    HiddenPlaneView,
+    PlaneMap,
+    ReplayPanel,
+    add_layered,
+    polylines_to_bezier,
+)
+
+TOL = 1e-3  # scene units
+
+
+@pytest.fixture(scope="module")
+def replay3(lecture_runs):
+    return Replay(lecture_runs["circles-3d"].trajectory)
+
+
+def _at(panel: ReplayPanel, u: float) -> None:
+    panel.clock.set_value(u)
+    panel.dynamic.update(0)
+
+
+def test_plane_map_round_trip():
+    m = PlaneMap((-2.0, 2.0, -1.0, 1.0), (1.0, -0.5, 0.0), 8.0)
+    assert m.scale == 2.0 and m.height == 4.0
+    corners = m.to_scene(np.array([[-2.0, -1.0], [2.0, 1.0]]))
+    np.testing.assert_allclose(corners, [[-3.0, -2.5, 0.0], [5.0, 1.5, 0.0]])
+    pts = np.random.default_rng(0).uniform(-1, 1, size=(20, 2))
+    np.testing.assert_allclose(m.to_plane(m.to_scene(pts)), pts)
+
+
+def test_polylines_to_bezier_passes_through_points():
+    line = np.array([[[0, 0, 0], [1, 0, 0], [2, 1, 0], [3, 3, 0]]], dtype=float)
+    for smooth in (False, True):
+        quads = polylines_to_bezier(line, smooth=smooth).reshape(-1, 4, 3)
+        np.testing.assert_allclose(quads[:, 0], line[0, :-1])
+        np.testing.assert_allclose(quads[:, 3], line[0, 1:])
+    straight = polylines_to_bezier(line).reshape(-1, 4, 3)
+    np.testing.assert_allclose(straight[0, 1], [1 / 3, 0, 0])
+    smooth = polylines_to_bezier(line, smooth=True).reshape(-1, 4, 3)
+    # C1: the handles on either side of an inner point are collinear with it.
+    out_dir = smooth[1, 1] - smooth[1, 0]
+    in_dir = smooth[0, 3] - smooth[0, 2]
+    assert np.cross(out_dir, in_dir)[2] == pytest.approx(0, abs=1e-12)
+
+
+@pytest.mark.parametrize("k", [0, 5, 100])
+def test_drawn_points_are_the_recorded_hidden_outputs(replay3, k):
+    panel = ReplayPanel(replay3)
+    _at(panel, replay3.progress_at(k))
+    view = panel.hidden
+    traj = replay3.trajectory
+    recorded = traj.arrays[f"probe.{replay3.layer}"][k]
+    for c in (0, 1):
+        want = view.plane.to_scene(recorded[traj.probe_labels == c])
+        got = view.clouds[c].points
+        assert got.shape == want.shape
+        assert np.abs(got - want).max() <= TOL
+
+
+def test_drawn_points_between_snapshots_follow_the_interpolated_network(replay3):
+    panel = ReplayPanel(replay3)
+    u = 0.37
+    _at(panel, u)
+    net = replay3.network_at(u)
+    traj = replay3.trajectory
+    hidden = net.forward(traj.probe_inputs, upto=replay3.layer)
+    for c in (0, 1):
+        want = panel.hidden.plane.to_scene(hidden[traj.probe_labels == c])
+        assert np.abs(panel.hidden.clouds[c].points - want).max() <= TOL
+    # The grid's drawn anchors are the grid lines' images (every stride-th sample).
+    grid = panel.hidden.grid
+    idx = grid.sample_index(traj.grid_inputs.shape[1])
+    vertical = net.forward(traj.grid_inputs[:21, idx].reshape(-1, 2), upto=replay3.layer)
+    anchors = grid.families[0].points.reshape(-1, 4, 3)[:, 0]
+    per_line = len(idx) - 1
+    starts = panel.hidden.plane.to_scene(vertical.reshape(21, len(idx), 2)[:, :-1]).reshape(-1, 3)
+    assert anchors.shape[0] == 21 * per_line
+    assert np.abs(anchors - starts).max() <= TOL
+
+
+@pytest.mark.parametrize("u", [0.0, 0.2, 0.6, 1.0])
+def test_decision_line_endpoints_lie_where_p_is_one_half(replay3, u):
+    panel = ReplayPanel(replay3)
+    _at(panel, u)
+    view = panel.hidden
+    frame = replay3.frame(u)
+    a, b, c = frame.boundary
+    start, end = view.line.get_start(), view.line.get_end()
+    assert np.linalg.norm(end - start) > 0.1
+    net = frame.network
+    for point in (start, end, 0.5 * (start + end)):
+        h = view.plane.to_plane(point)
+        p = sigmoid(a * h[0] + b * h[1] + c)
+        assert abs(p - 0.5) < 1e-6
+        # The same point pushed through the output layer of the real network.
+        p_net = sigmoid(h @ net.kernels[-1][:, 0] + net.biases[-1][0])
+        assert abs(p_net - 0.5) < 1e-6
+    # Endpoints sit on the edge of the visible box.
+    box = np.array(view.plane.box)
+    for point in (start, end):
+        h = view.plane.to_plane(point)
+        assert min(abs(h[0] - box[0]), abs(h[0] - box[1]), abs(h[1] - box[2]),
+                   abs(h[1] - box[3])) < 1e-6
+
+
+def test_pulled_back_boundary_drawn_where_network_outputs_one_half(replay3):
+    panel = ReplayPanel(replay3)
+    _at(panel, 0.8)
+    view = panel.input
+    anchors = view.boundary.points.reshape(-1, 4, 3)[:, 0]
+    assert len(anchors) > 50
+    x = view.plane.to_plane(anchors)
+    p = replay3.network_at(0.8).predict_proba(x)
+    assert np.abs(p - 0.5).max() < 0.01
+
+
+def test_no_decision_line_when_output_ignores_the_layer(tiny_run):
+    traj = tiny_run.trajectory
+    arrays = dict(traj.arrays)
+    arrays["kernel.output"] = np.zeros_like(arrays["kernel.output"])
+    arrays["boundary"] = np.zeros_like(arrays["boundary"])
+    flat = type(traj)(arrays, dict(traj.metadata))
+    view = HiddenPlaneView(Replay(flat), mn.ValueTracker(0.5))
+    assert view.line.get_stroke_opacity() == 0
+    assert view.no_boundary.string.strip() == HiddenPlaneView.NO_LINE
+    assert np.all(np.isfinite(view.line.points))
+
+
+def test_metrics_show_the_true_epoch(replay3):
+    panel = ReplayPanel(replay3)
+    for k in (0, 3, 42, 100):
+        _at(panel, replay3.progress_at(k) + (1e-9 if k < 100 else 0))
+        epoch, acc, loss = (line.string.strip() for line in panel.metrics.lines)
+        assert epoch == f"{k}/100"
+        assert acc == f"{100 * replay3.trajectory.accuracy[k]:.1f}%"
+        assert float(loss) == pytest.approx(replay3.trajectory.loss[k], abs=6e-5)
+
+
+def test_glyph_text_keeps_its_slots():
+    text = GlyphText(5, anchor=(0, 0, 0))
+    slots = list(text.submobjects)
+    text.set_text("12.5%")
+    filled = [len(s.points) > 0 for s in text.slots]
+    text.set_text("7")
+    assert list(text.submobjects) == slots, "the same mobjects, so animations keep them"
+    assert filled == [True] * 5
+    assert [len(s.points) > 0 for s in text.slots] == [True, False, False, False, False]
+
+
+def test_loss_curve_grows_with_the_clock(replay3):
+    panel = ReplayPanel(replay3)
+    counts = []
+    for u in (0.0, 0.5, 1.0):
+        _at(panel, u)
+        counts.append(len(panel.loss.curve.points))
+    assert counts[0] < counts[1] < counts[2]
+    right = panel.loss.curve.points[-1]
+    assert right[0] == pytest.approx(panel.loss.frame.get_right()[0], abs=TOL)
+
+
+class _FrameScene(mn.Scene):
+    progress = 0.0
+    replay: Replay
+
+    def construct(self) -> None:
+        self.panel = ReplayPanel(self.replay)
+        self.panel.clock.set_value(self.progress)
+        add_layered(self, self.panel)
+        self.wait(1 / mn.config.frame_rate)
+
+
+def _render_frame(replay: Replay, u: float) -> tuple[np.ndarray, ReplayPanel]:
+    with mn.tempconfig({"dry_run": True, "quality": "low_quality", "disable_caching": True,
+                        "progress_bar": "none", "verbosity": "ERROR"}):
+        _FrameScene.replay, _FrameScene.progress = replay, u
+        scene = _FrameScene()
+        scene.render()
+        return np.asarray(scene.renderer.get_frame()), scene.panel
+
+
+def _pixel(frame: np.ndarray, point: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    col = int(round((point[0] / mn.config.frame_width + 0.5) * (w - 1)))
+    row = int(round((0.5 - point[1] / mn.config.frame_height) * (h - 1)))
+    return frame[row, col, :3].astype(float)
+
+
+def test_rendered_frame_shows_class_colours_and_the_line(replay3):
+    frame, panel = _render_frame(replay3, 1.0)
+    view = panel.hidden
+    for c in (0, 1):
+        want = np.array(CLASS_COLORS[c].to_rgb()) * 255
+        # The median of each class's points, away from the line: its pixel has the class colour.
+        pts = view.clouds[c].points
+        line_mid = 0.5 * (view.line.get_start() + view.line.get_end())
+        far = pts[np.linalg.norm(pts - line_mid, axis=1) > 0.5]
+        hits = [np.abs(_pixel(frame, p) - want).max() < 40 for p in far[:: max(1, len(far) // 50)]]
+        assert np.mean(hits) > 0.9
+    mid = 0.5 * (view.line.get_start() + view.line.get_end())
+    want = np.array(BOUNDARY_COLOR.to_rgb()) * 255
+    assert np.abs(_pixel(frame, mid) - want).max() < 40
+    # The frame's background far from every view is the configured background colour.
+    corner = _pixel(frame, np.array([6.9, -3.9, 0]))
+    np.testing.assert_allclose(corner, np.array(mn.config.background_color.to_rgb()) * 255, atol=3)
