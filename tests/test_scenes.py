@@ -1,0 +1,140 @@
+"""The lecture scene: construction, chapters, no TensorFlow or LaTeX at render, a real render."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import av
+import manim as mn
+import pytest
+
+from geomcore.experiment import find_experiment
+from scenes.circles import CirclesLecture
+from scenes.lecture import CHAPTERS, ChapterScene
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY_CONFIG = {
+    "dry_run": True,
+    "pixel_width": 256,
+    "pixel_height": 144,
+    "frame_rate": 2,
+    "disable_caching": True,
+    "progress_bar": "none",
+    "verbosity": "ERROR",
+}
+
+
+@pytest.fixture
+def cached_lecture(lecture_runs, lecture_dir, monkeypatch):
+    """Point the trajectory cache at the session's recorded lecture runs."""
+    monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(lecture_dir))
+    return lecture_runs
+
+
+def test_circles_module_holds_exactly_one_scene():
+    import scenes.circles as module
+
+    found = [
+        obj for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, mn.Scene) and obj.__module__ == module.__name__
+    ]
+    assert found == [CirclesLecture]
+
+
+class _Recording(CirclesLecture):
+    """The lecture, noting the sections it opens."""
+
+    def next_section(self, name: str = "unnamed", *args: object, **kwargs: object) -> None:
+        self.section_names = [*getattr(self, "section_names", []), name]
+        super().next_section(name, *args, **kwargs)
+
+
+def test_lecture_constructs_with_every_chapter_as_a_section(cached_lecture):
+    with mn.tempconfig(TINY_CONFIG):
+        scene = _Recording()
+        scene.render()
+        duration = scene.time
+    assert scene.section_names == [name for name, _ in CHAPTERS]
+    assert len(CHAPTERS) == 8  # title, data, layer, line, three replays, conclusion
+    assert 90 < duration < 240, "a lecture of two to four minutes"
+
+
+def test_lecture_needs_neither_latex_nor_tensorflow(cached_lecture, lecture_dir, tmp_path):
+    # A render with trajectories cached: importing TensorFlow, Keras or any LaTeX mobject fails.
+    script = textwrap.dedent(
+        f"""
+        import sys
+        class Blocked:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("tensorflow", "keras"):
+                    raise ImportError("blocked: " + name)
+                return None
+        sys.meta_path.insert(0, Blocked())
+        import manim as mn
+        def no_latex(*args, **kwargs):
+            raise RuntimeError("LaTeX used")
+        mn.MathTex.__init__ = no_latex
+        mn.Tex.__init__ = no_latex
+        from scenes.circles import CirclesLecture
+        with mn.tempconfig({TINY_CONFIG!r}):
+            scene = CirclesLecture()
+            scene.render()
+        print("rendered", round(scene.time, 1), "tensorflow" in sys.modules)
+        """
+    )
+    env = {**os.environ, "GEOMCORE_CACHE_DIR": str(lecture_dir)}
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith("False")
+    assert out.stdout.startswith("rendered")
+
+
+def test_missing_trajectory_is_recorded_first(tiny_run, tmp_path, monkeypatch):
+    # The lecture's loader goes through the cache: an empty cache records, a full one loads.
+    from geomcore import cache
+
+    calls = []
+
+    def fake_record(experiment, progress=None):
+        calls.append(experiment.name)
+        return tiny_run.trajectory
+
+    import geomcore.training
+
+    monkeypatch.setattr(geomcore.training, "record_experiment", fake_record)
+    monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(tmp_path / "empty"))
+    from scenes.lecture import LectureRuns
+
+    runs = LectureRuns()
+    assert runs.trajectory(3) is tiny_run.trajectory
+    assert calls == ["circles-3d"]
+    assert cache.trajectory_path(find_experiment("circles-3d")).is_file()
+    LectureRuns().trajectory(3)
+    assert calls == ["circles-3d"], "the second time it is loaded, not recorded"
+
+
+def test_title_chapter_renders_a_video_of_the_expected_duration(tmp_path):
+    class Title(ChapterScene):
+        chapter = "01 Title"
+
+    config = {"quality": "low_quality", "media_dir": str(tmp_path), "disable_caching": True,
+              "progress_bar": "none", "verbosity": "ERROR", "output_file": "title"}
+    with mn.tempconfig(config):
+        scene = Title()
+        scene.render()
+        expected = scene.time
+        fps = mn.config.frame_rate
+    videos = list(tmp_path.rglob("title.mp4"))
+    assert len(videos) == 1
+    with av.open(str(videos[0])) as container:
+        stream = container.streams.video[0]
+        duration = float(container.duration / av.time_base)
+        assert (stream.width, stream.height) == (854, 480)
+        frames = sum(1 for _ in container.decode(stream))
+    assert duration == pytest.approx(expected, abs=2 / fps)
+    assert frames == pytest.approx(expected * fps, abs=2)
