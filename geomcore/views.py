@@ -168,7 +168,7 @@ class GridLines(mn.VGroup):
     """
 
     def __init__(self, stroke_width: float = 1.2, stroke_opacity: float = 0.55,
-                 stride: int = 2) -> None:
+                 stride: int = 4) -> None:
         self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity, smooth=True)
                          for _ in range(2)]
         super().__init__(*self.families)
@@ -201,7 +201,7 @@ class ClassPoints(mn.PMobject):
         Dot size in pixels at 1080p (scaled with the render's height).
     """
 
-    def __init__(self, points: np.ndarray, color: mn.ParsableManimColor, size: float = 5.0,
+    def __init__(self, points: np.ndarray, color: mn.ParsableManimColor, size: float = 4.0,
                  opacity: float = 0.9) -> None:
         pixels = max(1, round(size * mn.config.pixel_height / 1080))
         super().__init__(stroke_width=pixels)
@@ -370,7 +370,7 @@ class InputPlaneView(_PlaneView):
 
     def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
                  center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 3.0,
-                 title: str = "input plane", resolution: int = 160) -> None:
+                 title: str = "input plane", resolution: int = 120) -> None:
         traj = replay.trajectory
         super().__init__(PlaneMap(traj.bounds, tuple(center), width), title,
                          ("x<sub>1</sub>", "x<sub>2</sub>"))
@@ -395,22 +395,25 @@ class InputPlaneView(_PlaneView):
         return self
 
 
-class GlyphText(mn.VGroup):
-    """A fixed-width line of monospace text whose characters can change every frame.
+class GlyphText(mn.VMobject):
+    """A fixed-width line of monospace text that can change every frame: one ``VMobject``.
 
-    It holds one ``VMobject`` slot per character and copies a cached glyph outline into a
-    slot when its character changes. The family of mobjects never changes, so Manim keeps
-    drawing exactly these slots during an animation (swapping in new ``Text`` objects
-    mid-animation leaves the old ones on screen), and no text is rendered by Pango per frame.
+    Glyph outlines are rendered by Pango once per character and cached; setting the text
+    concatenates the cached outlines into this one mobject's points. The mobject itself
+    never changes, so Manim keeps drawing it during an animation (swapping in new ``Text``
+    objects mid-animation leaves the old ones on screen), and a whole line is one Cairo
+    fill, not one per character.
 
     Parameters
     ----------
     n_chars
-        Number of character slots.
+        Maximum number of characters; longer strings are cut.
     font_size
         Manim font size.
     anchor : array of shape (3,)
         Scene position of the left end of the baseline.
+    color
+        Fill colour.
     """
 
     _glyph_cache: dict[tuple[str, float], tuple[np.ndarray, float]] = {}
@@ -418,42 +421,38 @@ class GlyphText(mn.VGroup):
     def __init__(self, n_chars: int, *, font_size: float = 24,
                  anchor: Sequence[float] = (0.0, 0.0, 0.0),
                  color: mn.ParsableManimColor = TEXT_COLOR) -> None:
-        super().__init__()
+        super().__init__(fill_color=color, fill_opacity=1.0, stroke_width=0)
+        self.n_chars = n_chars
         self.font_size_ = font_size
         self.anchor = np.asarray(anchor, dtype=np.float64)
-        self.slots = [
-            mn.VMobject(fill_color=color, fill_opacity=1.0, stroke_width=0)
-            for _ in range(n_chars)
-        ]
-        self.add(*self.slots)
         self.string = ""
         self.advance = self._glyph("0")[1]
-        self.set_text(" " * n_chars)
 
     def _glyph(self, char: str) -> tuple[np.ndarray, float]:
         """Outline of ``char`` relative to the left end of its baseline, and the advance."""
         key = (char, self.font_size_)
         if key not in self._glyph_cache:
+            # "XX" + char: the glyph's place next to two known glyphs gives baseline and advance.
             ref = mn.Text("XX" + char, font=MONO_FONT, font_size=self.font_size_)
             x1, x2 = ref.submobjects[0], ref.submobjects[1]
-            advance = x2.get_left()[0] - x1.get_left()[0]
-            origin = x1.get_corner(mn.DL)
-            pts = ref.submobjects[2].points - origin - [2 * advance, 0, 0] if char != " " else (
-                np.zeros((0, 3))
-            )
-            self._glyph_cache[key] = (np.array(pts), float(advance))
+            advance = float(x2.get_left()[0] - x1.get_left()[0])
+            origin = x1.get_corner(mn.DL) + [2 * advance, 0.0, 0.0]
+            glyphs = ref.submobjects
+            pts = glyphs[2].points - origin if len(glyphs) > 2 else np.zeros((0, 3))
+            self._glyph_cache[key] = (np.array(pts), advance)
         return self._glyph_cache[key]
 
     def set_text(self, string: str) -> GlyphText:
-        """Show ``string`` (padded or cut to the number of slots)."""
-        string = string[: len(self.slots)].ljust(len(self.slots))
-        advance = self._glyph("0")[1]
-        for i, (slot, char) in enumerate(zip(self.slots, string)):
-            if i < len(self.string) and self.string[i] == char:
-                continue
-            pts, _ = self._glyph(char) if not char.isspace() else (np.zeros((0, 3)), 0.0)
-            slot.points = pts + self.anchor + [i * advance, 0.0, 0.0]
-        self.string = string
+        """Show ``string`` (cut to ``n_chars`` characters); the empty string shows nothing."""
+        string = string[: self.n_chars]
+        if string != self.string:
+            parts = [
+                self._glyph(char)[0] + self.anchor + [i * self.advance, 0.0, 0.0]
+                for i, char in enumerate(string)
+                if not char.isspace()
+            ]
+            self.points = np.concatenate(parts) if parts else np.zeros((0, 3))
+            self.string = string
         return self
 
 

@@ -135,7 +135,7 @@ def test_no_decision_line_when_output_ignores_the_layer(tiny_run):
     flat = type(traj)(arrays, dict(traj.metadata))
     view = HiddenPlaneView(Replay(flat), mn.ValueTracker(0.5))
     assert view.line.get_stroke_opacity() == 0
-    assert view.no_boundary.string.strip() == HiddenPlaneView.NO_LINE
+    assert view.no_boundary.string == HiddenPlaneView.NO_LINE
     assert np.all(np.isfinite(view.line.points))
 
 
@@ -149,15 +149,20 @@ def test_metrics_show_the_true_epoch(replay3):
         assert float(loss) == pytest.approx(replay3.trajectory.loss[k], abs=6e-5)
 
 
-def test_glyph_text_keeps_its_slots():
-    text = GlyphText(5, anchor=(0, 0, 0))
-    slots = list(text.submobjects)
+def test_glyph_text_is_one_mobject_with_each_glyph_in_its_column():
+    text = GlyphText(8, anchor=(1.0, 2.0, 0.0))
+    assert len(text.points) == 0
     text.set_text("12.5%")
-    filled = [len(s.points) > 0 for s in text.slots]
-    text.set_text("7")
-    assert list(text.submobjects) == slots, "the same mobjects, so animations keep them"
-    assert filled == [True] * 5
-    assert [len(s.points) > 0 for s in text.slots] == [True, False, False, False, False]
+    assert text.submobjects == []
+    width_5 = text.get_right()[0]
+    assert text.get_left()[0] == pytest.approx(1.0, abs=0.05)
+    assert text.get_bottom()[1] == pytest.approx(2.0, abs=0.05)  # the baseline
+    text.set_text("1")
+    assert text.get_right()[0] < width_5 - 3 * text.advance
+    text.set_text("   1")
+    assert text.get_left()[0] == pytest.approx(1.0 + 3 * text.advance, abs=0.05)
+    text.set_text("")
+    assert len(text.points) == 0
 
 
 def test_loss_curve_grows_with_the_clock(replay3):
