@@ -214,9 +214,15 @@ class ClassPoints(mn.PMobject):
 
 
 def caption(text: str, font_size: float = 26, color: mn.ParsableManimColor = TEXT_COLOR,
-            **kwargs: object) -> mn.MarkupText:
-    """Text in the lecture's font (Pango markup allowed: ``h<sub>1</sub>``); no LaTeX needed."""
-    return mn.MarkupText(text, font=FONT, font_size=font_size, color=color, **kwargs)
+            max_width: float = 13.4, **kwargs: object) -> mn.MarkupText:
+    """Text in the lecture's font (Pango markup allowed: ``h<sub>1</sub>``); no LaTeX needed.
+
+    Text wider than ``max_width`` scene units is scaled down to fit, so it stays in frame.
+    """
+    text_mob = mn.MarkupText(text, font=FONT, font_size=font_size, color=color, **kwargs)
+    if text_mob.width > max_width:
+        text_mob.scale_to_fit_width(max_width)
+    return text_mob
 
 
 def _frame_rect(m: PlaneMap) -> mn.Rectangle:
