@@ -1,0 +1,465 @@
+"""An in-graph trainer: a whole epoch of Keras SGD steps in one compiled ``tf.function``.
+
+``model.fit`` spends almost all of its time on per-step overhead for our networks of a few
+dozen weights (BRIEF.md, "Facts measured on this kind of machine"). This trainer runs every
+step of an epoch inside one XLA-compiled ``tf.function`` with the same Keras model
+(:func:`geomcore.models.build_model`), the same Keras optimizer
+(:func:`geomcore.models.make_optimizer`, ``optimizer.apply_gradients`` in the graph) and the
+same Keras loss, on batches visited in the order :func:`geomcore.datasets.epoch_order` gives,
+so its weights equal those of ``model.fit(x[order], y[order], shuffle=False)`` to float32
+round-off.
+
+Snapshots are written inside the graph into preallocated tensors: after every step the
+weights are scattered either into the next free slot (a snapshot step) or into a scratch
+slot (any other step), so a dense snapshot schedule costs no branch and no extra call; the
+hidden outputs of the probe points and the grid are computed for every slot at the end of
+the call. The result is a :class:`~geomcore.trajectory.Trajectory` with the schema and
+metadata of :class:`~geomcore.recording.TrajectoryRecorder`, and ``"trainer": "engine"``.
+
+Imports Keras (and TensorFlow) when imported; the replay side never imports this module.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from geomcore.datasets import data_hash, epoch_order
+from geomcore.experiment import Experiment
+from geomcore.geometry import Network, grid_lines, padded_bounds
+from geomcore.models import build_model, import_keras, make_optimizer
+from geomcore.recording import _act_name, library_versions, probe_subset
+from geomcore.trajectory import SCHEMA_VERSION, Trajectory
+
+keras = import_keras()
+import tensorflow as tf  # noqa: E402  (after import_keras, which silences TensorFlow)
+
+__all__ = [
+    "SUPPORTED_LOSSES",
+    "SUPPORTED_OPTIMIZERS",
+    "TRAINER_NAME",
+    "record_with_engine",
+    "snapshot_steps",
+    "unsupported_reason",
+]
+
+#: Losses the engine computes with the Keras loss of the same name.
+SUPPORTED_LOSSES = ("mse", "binary_crossentropy")
+#: Optimizers (``training.optimizer``) the engine drives through the Keras optimizer.
+SUPPORTED_OPTIMIZERS = ("sgd", "adam")
+#: Value of the ``trainer`` metadata key in trajectories the engine records.
+TRAINER_NAME = "engine"
+#: Compile the epoch function with XLA. Measured on the 2-core reference machine with the
+#: circles-3d experiment: about 20x faster per epoch than the plain graph, same weights to
+#: float32 round-off (bench/train.py prints the figures).
+JIT_COMPILE = True
+
+# The Loss classes ``compile(loss=name)`` wraps the named functions in: mean over the batch
+# ("sum_over_batch_size"), and binary cross-entropy from the sigmoid's logits.
+_KERAS_LOSSES = {
+    "mse": keras.losses.MeanSquaredError,
+    "binary_crossentropy": keras.losses.BinaryCrossentropy,
+}
+
+#: Called after each epoch with (epochs done, epochs in all, mean batch loss of the epoch).
+ProgressFn = Callable[[int, int, float], None]
+
+
+def unsupported_reason(experiment: Experiment) -> str | None:
+    """Why the engine cannot train ``experiment``, or ``None`` if it can.
+
+    The engine supports the losses in :data:`SUPPORTED_LOSSES` and the optimizers in
+    :data:`SUPPORTED_OPTIMIZERS` (SGD with or without momentum, Adam).
+    """
+    t = experiment.training
+    if t.loss not in SUPPORTED_LOSSES:
+        return f"training.loss = {t.loss!r} (the engine supports {list(SUPPORTED_LOSSES)})"
+    if t.optimizer not in SUPPORTED_OPTIMIZERS:
+        return (
+            f"training.optimizer = {t.optimizer!r} (the engine supports "
+            f"{list(SUPPORTED_OPTIMIZERS)})"
+        )
+    return None
+
+
+def snapshot_steps(
+    steps_per_epoch: int, epoch: int, every_k_steps: int, dense_epochs: int
+) -> np.ndarray:
+    """Which steps of epoch ``epoch`` are followed by a snapshot.
+
+    The schedule of :class:`~geomcore.recording.TrajectoryRecorder`: the epoch's last step,
+    and, if ``every_k_steps`` = k > 0 and ``epoch < dense_epochs`` (or ``dense_epochs`` is
+    0), every step inside the epoch whose global count (optimizer iterations after it) is a
+    multiple of k.
+
+    Parameters
+    ----------
+    steps_per_epoch
+        Optimizer steps in one epoch.
+    epoch
+        0-based epoch.
+    every_k_steps, dense_epochs
+        ``recording.snapshot_every_steps`` and ``recording.dense_epochs``.
+
+    Returns
+    -------
+    ndarray of shape (steps_per_epoch,), bool
+        Entry ``i`` is true if a snapshot follows the epoch's step ``i`` (0-based).
+    """
+    mask = np.zeros(steps_per_epoch, dtype=bool)
+    mask[-1] = True
+    if every_k_steps > 0 and (dense_epochs == 0 or epoch < dense_epochs):
+        done = epoch * steps_per_epoch + np.arange(1, steps_per_epoch + 1)
+        mask |= done % every_k_steps == 0
+    return mask
+
+
+@dataclass
+class _EpochResult:
+    """What one call of the compiled epoch function returns, as numpy arrays."""
+
+    count: int  # snapshots written (the first ``count`` slots)
+    steps_done: int  # steps run before stopping (all of them unless the loss went non-finite)
+    failed_step: int  # 0-based step of the first non-finite batch loss, -1 if none
+    loss_sum: float  # sum of the batch losses of the steps run
+    step: np.ndarray  # (slots,) int64, optimizer iterations at each snapshot
+    step_in_epoch: np.ndarray  # (slots,) int32, 1-based step of the epoch at each snapshot
+    weights: list[np.ndarray]  # per trainable variable, (slots, *variable.shape) float32
+    hidden: list[np.ndarray]  # per hidden layer, (slots, points, units) float32
+
+
+class _GraphTrainer:
+    """The model, the optimizer and the compiled epoch function for one experiment.
+
+    Parameters
+    ----------
+    model
+        A Functional chain of Dense layers from 2 inputs to ``Dense(1, sigmoid)``.
+    optimizer
+        A Keras optimizer, not yet used.
+    loss
+        ``"mse"`` or ``"binary_crossentropy"``.
+    x : ndarray of shape (n, 2), float32
+        Training inputs, data units.
+    targets : ndarray of shape (n, 1), float32
+        Labels in {0, 1}.
+    batch_size
+        Points per step; the last step of an epoch takes the remainder, as ``fit`` does.
+    points : ndarray of shape (m, 2), float32
+        Points whose hidden outputs every snapshot holds (probe points, then the grid).
+    slots
+        Most snapshots one epoch can take.
+    jit_compile
+        Compile with XLA.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        optimizer: Any,
+        loss: str,
+        x: np.ndarray,
+        targets: np.ndarray,
+        *,
+        batch_size: int,
+        points: np.ndarray,
+        slots: int,
+        jit_compile: bool = JIT_COMPILE,
+    ) -> None:
+        self.model = model
+        self.optimizer = optimizer
+        self.loss_fn = _KERAS_LOSSES[loss]()
+        self.layers = [
+            lay for lay in model.layers if not isinstance(lay, keras.layers.InputLayer)
+        ]
+        self.variables = list(model.trainable_variables)
+        # Build the optimizer's slots (momentum, Adam moments) now: a tf.function may not
+        # create variables on later calls.
+        optimizer.build(self.variables)
+        self.x = tf.constant(x, dtype=tf.float32)
+        self.targets = tf.constant(targets, dtype=tf.float32)
+        self.points = tf.constant(points, dtype=tf.float32)
+        self.batch_size = batch_size
+        n = x.shape[0]
+        self.full_steps, self.tail = divmod(n, batch_size)
+        self.steps_per_epoch = self.full_steps + (1 if self.tail else 0)
+        self.slots = slots
+        # Fresh closures per trainer: tf.function counts traces per Python function and
+        # warns about "retracing" when many trainers (tests, benchmarks) trace the same one.
+        self._epoch = tf.function(
+            lambda order, mask: self._epoch_graph(order, mask),
+            jit_compile=jit_compile,
+            autograph=False,
+        )
+        self._hidden = tf.function(
+            lambda weights: self._hidden_graph(weights), jit_compile=jit_compile, autograph=False
+        )
+
+    # -- graph code -----------------------------------------------------------------------
+    def _hidden_graph(self, weights: list[tf.Tensor]) -> list[tf.Tensor]:
+        """Hidden outputs of ``self.points`` for stacked weights ``(slots, ...)``.
+
+        The Dense formula ``act(h @ kernel + bias)`` batched over snapshots, with each
+        layer's own Keras activation.
+        """
+        h = tf.broadcast_to(self.points[None], [weights[0].shape[0], *self.points.shape])
+        outs = []
+        for i, lay in enumerate(self.layers[:-1]):
+            kernel, bias = weights[2 * i], weights[2 * i + 1]
+            h = lay.activation(tf.matmul(h, kernel) + bias[:, None, :])
+            outs.append(h)
+        return outs
+
+    def _epoch_graph(self, order: tf.Tensor, mask: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        xe = tf.gather(self.x, order)
+        ye = tf.gather(self.targets, order)
+        bs, slots = self.batch_size, self.slots
+        # Slot ``slots`` is scratch: steps without a snapshot write their weights there.
+        bufs = [tf.zeros([slots + 1, *v.shape], dtype=v.dtype) for v in self.variables]
+        step_buf = tf.zeros([slots + 1], dtype=tf.int64)
+        where_buf = tf.zeros([slots + 1], dtype=tf.int32)
+
+        def train_step(i, xb, yb, count, ok, failed, loss_sum, bufs, step_buf, where_buf):
+            # As keras' TensorFlow train_step: forward with training=True, the compiled
+            # loss (mean over the batch), tape gradients, optimizer.apply_gradients.
+            with tf.GradientTape() as tape:
+                pred = self.model(xb, training=True)
+                loss = self.loss_fn(yb, pred)
+            grads = tape.gradient(loss, self.variables)
+            self.optimizer.apply_gradients(zip(grads, self.variables))
+            finite = tf.math.is_finite(loss)
+            failed = tf.where(ok & ~finite, i, failed)
+            ok = ok & finite
+            take = ok & mask[i]
+            slot = tf.where(take, count, slots)[None, None]
+            bufs = [
+                tf.tensor_scatter_nd_update(b, slot, tf.convert_to_tensor(v)[None])
+                for b, v in zip(bufs, self.variables)
+            ]
+            step_buf = tf.tensor_scatter_nd_update(
+                step_buf, slot, tf.cast(self.optimizer.iterations, tf.int64)[None]
+            )
+            where_buf = tf.tensor_scatter_nd_update(where_buf, slot, (i + 1)[None])
+            count = count + tf.cast(take, tf.int32)
+            return i + 1, count, ok, failed, loss_sum + loss, bufs, step_buf, where_buf
+
+        def body(i, count, ok, failed, loss_sum, bufs, step_buf, where_buf):
+            xb = tf.slice(xe, [i * bs, 0], [bs, 2])
+            yb = tf.slice(ye, [i * bs, 0], [bs, 1])
+            return train_step(i, xb, yb, count, ok, failed, loss_sum, bufs, step_buf, where_buf)
+
+        state = (
+            tf.constant(0), tf.constant(0), tf.constant(True), tf.constant(-1),
+            tf.constant(0.0), bufs, step_buf, where_buf,
+        )
+        state = tf.while_loop(
+            lambda i, count, ok, *_: (i < self.full_steps) & ok, body, state
+        )
+        if self.tail:
+            i, count, ok, failed, loss_sum, bufs, step_buf, where_buf = state
+            start = self.full_steps * bs
+
+            def tail_step():
+                return train_step(
+                    i, xe[start:], ye[start:], count, ok, failed, loss_sum, bufs, step_buf,
+                    where_buf,
+                )
+
+            state = tf.cond(ok, tail_step, lambda: state)
+        i, count, ok, failed, loss_sum, bufs, step_buf, where_buf = state
+        kept = [b[:slots] for b in bufs]
+        hidden = self._hidden_graph(kept)
+        return (count, i, failed, loss_sum, step_buf[:slots], where_buf[:slots], *kept, *hidden)
+
+    # -- host side ------------------------------------------------------------------------
+    def current(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The model's weights now and the hidden outputs of the points for them."""
+        weights = [np.asarray(v.numpy())[None] for v in self.variables]
+        hidden = self._hidden([tf.constant(w) for w in weights])
+        return [w[0] for w in weights], [np.asarray(h)[0] for h in hidden]
+
+    def run_epoch(self, order: np.ndarray, mask: np.ndarray) -> _EpochResult:
+        """Run one epoch visiting ``x[order]``; snapshot after the steps where ``mask``."""
+        if mask.shape != (self.steps_per_epoch,):
+            raise ValueError(
+                f"snapshot mask has shape {mask.shape}; expected ({self.steps_per_epoch},)"
+            )
+        out = self._epoch(
+            tf.constant(order, dtype=tf.int32), tf.constant(mask, dtype=tf.bool)
+        )
+        nv = len(self.variables)
+        count, steps_done, failed, loss_sum, step, where = (np.asarray(o) for o in out[:6])
+        return _EpochResult(
+            count=int(count),
+            steps_done=int(steps_done),
+            failed_step=int(failed),
+            loss_sum=float(loss_sum),
+            step=step.astype(np.int64),
+            step_in_epoch=where,
+            weights=[np.asarray(w) for w in out[6 : 6 + nv]],
+            hidden=[np.asarray(h) for h in out[6 + nv :]],
+        )
+
+
+def record_with_engine(
+    experiment: Experiment,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    progress: ProgressFn | None = None,
+    jit_compile: bool = JIT_COMPILE,
+) -> Trajectory:
+    """Train the experiment's network in-graph from its seed and return its trajectory.
+
+    Same initial weights as :func:`geomcore.training.record_experiment` (Keras' global seed
+    set from the experiment's seed before :func:`~geomcore.models.build_model`), same batch
+    order (:func:`~geomcore.datasets.epoch_order`), same snapshot schedule, probe set, grid
+    and metadata as :class:`~geomcore.recording.TrajectoryRecorder`. Loss and accuracy of a
+    snapshot are measured on the whole ``(x, y)`` with :class:`~geomcore.geometry.Network`
+    from the snapshot's weights, as the recorder does.
+
+    Parameters
+    ----------
+    experiment
+        What to train and record; its loss and optimizer must be supported (see
+        :func:`unsupported_reason`).
+    x : ndarray of shape (n, 2)
+        Training inputs, data units.
+    y : ndarray of shape (n,)
+        Labels in {0, 1}.
+    progress
+        Called after each epoch with ``(epochs_done, epochs_total, mean batch loss)``.
+    jit_compile
+        Compile the epoch function with XLA (the default); ``False`` for the plain graph.
+
+    Returns
+    -------
+    Trajectory
+        ``metadata["trainer"] == "engine"``. If a batch loss, a weight or a snapshot's loss
+        becomes non-finite, training stops, the snapshots before it are kept and the
+        trajectory is marked diverged at that epoch (fractional inside an epoch).
+
+    Raises
+    ------
+    ValueError
+        If the engine does not support the experiment's loss or optimizer, or ``x`` and
+        ``y`` do not match.
+    """
+    reason = unsupported_reason(experiment)
+    if reason is not None:
+        raise ValueError(f"{experiment.source}: the engine cannot train {reason}")
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y).astype(np.int64).reshape(-1)
+    if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] != y.shape[0] or x.shape[0] == 0:
+        raise ValueError(
+            f"expected inputs of shape (n, 2) and labels of shape (n,). Received: "
+            f"x.shape={x.shape}, y.shape={y.shape}"
+        )
+    t, r, g = experiment.training, experiment.recording, experiment.grid
+    keras.utils.set_random_seed(experiment.seed)
+    model = build_model(experiment)
+    layers = [lay for lay in model.layers if not isinstance(lay, keras.layers.InputLayer)]
+    names = [lay.name for lay in layers]
+    activations = [_act_name(lay) for lay in layers]
+
+    idx = probe_subset(y, r.probe_size, experiment.seed)
+    probe_inputs, probe_labels = x[idx], y[idx]
+    bounds = padded_bounds(x, g.padding)
+    grid_inputs = grid_lines(bounds, g.lines, g.samples)
+    points = np.concatenate([probe_inputs, grid_inputs.reshape(-1, 2).astype(np.float32)])
+    n_probe = probe_inputs.shape[0]
+
+    steps_per_epoch = -(-len(x) // t.batch_size)
+    masks = [
+        snapshot_steps(steps_per_epoch, e, r.snapshot_every_steps, r.dense_epochs)
+        for e in range(t.epochs)
+    ]
+    slots = max(int(m.sum()) for m in masks)
+    trainer = _GraphTrainer(
+        model,
+        make_optimizer(experiment),
+        t.loss,
+        x,
+        y.astype(np.float32)[:, None],
+        batch_size=t.batch_size,
+        points=points,
+        slots=slots,
+        jit_compile=jit_compile,
+    )
+
+    records: list[dict[str, np.ndarray]] = []
+    diverged_at: float | None = None
+
+    def add(epoch: float, step: int, weights: list[np.ndarray], hidden: list[np.ndarray]) -> bool:
+        """Append a snapshot; False (and nothing appended) if it is not finite."""
+        nonlocal diverged_at
+        kernels = tuple(np.array(w) for w in weights[0::2])
+        biases = tuple(np.array(w) for w in weights[1::2])
+        finite = all(np.all(np.isfinite(w)) for w in weights)
+        net = Network(kernels, biases, tuple(activations), tuple(names)) if finite else None
+        loss = net.loss(x, y, t.loss) if net is not None else float("nan")
+        if net is None or not np.isfinite(loss):
+            diverged_at = float(epoch)
+            return False
+        rec: dict[str, np.ndarray] = {
+            "epoch": np.float64(epoch),
+            "step": np.int64(step),
+            "loss": np.float64(loss),
+            "accuracy": np.float64(net.accuracy(x, y)),
+            "boundary": net.boundary_coefficients(),
+        }
+        for name, k, b in zip(names, kernels, biases):
+            rec[f"kernel.{name}"] = k
+            rec[f"bias.{name}"] = b
+        for name, h in zip(names[:-1], hidden):
+            rec[f"probe.{name}"] = h[:n_probe]
+            rec[f"grid.{name}"] = h[n_probe:].reshape(*grid_inputs.shape[:2], -1)
+        records.append(rec)
+        return True
+
+    add(0.0, 0, *trainer.current())
+    for epoch in range(t.epochs):
+        if diverged_at is not None:
+            break
+        res = trainer.run_epoch(epoch_order(len(x), experiment.seed, epoch), masks[epoch])
+        for s in range(res.count):
+            snap_epoch = epoch + int(res.step_in_epoch[s]) / steps_per_epoch
+            if not add(
+                snap_epoch,
+                int(res.step[s]),
+                [w[s] for w in res.weights],
+                [h[s] for h in res.hidden],
+            ):
+                break
+        if res.failed_step >= 0 and diverged_at is None:
+            # As the recorder: diverged after the step whose loss was not finite.
+            diverged_at = epoch + (res.failed_step + 1) / steps_per_epoch
+        if progress is not None:
+            progress(epoch + 1, t.epochs, res.loss_sum / max(res.steps_done, 1))
+
+    arrays = {k: np.stack([rec[k] for rec in records]) for k in records[0]}
+    arrays["probe_inputs"] = probe_inputs
+    arrays["probe_labels"] = probe_labels
+    arrays["grid_inputs"] = grid_inputs
+    metadata = {
+        "schema_version": SCHEMA_VERSION,
+        "experiment": experiment.to_dict(),
+        "seed": experiment.seed,
+        "data_hash": data_hash(x, y),
+        "versions": library_versions(),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "layer_names": names,
+        "activations": activations,
+        "widths": [int(lay.units) for lay in layers],
+        "loss": t.loss,
+        "steps_per_epoch": steps_per_epoch,
+        "bounds": list(bounds),
+        "trainer": TRAINER_NAME,
+        "diverged": diverged_at is not None,
+        "diverged_at_epoch": diverged_at,
+    }
+    return Trajectory(arrays, metadata)
