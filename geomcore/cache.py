@@ -95,11 +95,15 @@ def load_or_record(
     force: bool = False,
     directory: str | Path | None = None,
     progress: bool = True,
+    trainer: str = "engine",
 ) -> tuple[Trajectory, Path]:
     """Load the experiment's cached trajectory, recording (and saving) it first if needed.
 
     Concurrent callers for the same experiment wait for each other (a file lock), so the
-    experiment is recorded once and the file is always whole.
+    experiment is recorded once and the file is always whole. Both trainers record the same
+    trajectory (to float32 round-off), so they share one file per experiment; a cached file
+    serves ``trainer="engine"`` whoever recorded it, and ``trainer="fit"`` only if ``fit``
+    recorded it.
 
     Parameters
     ----------
@@ -111,6 +115,8 @@ def load_or_record(
         Folder of trajectories; :func:`cache_dir` when ``None``.
     progress
         Show a progress bar while recording.
+    trainer
+        ``"engine"`` (default) or ``"fit"``, see :func:`geomcore.training.record_experiment`.
 
     Returns
     -------
@@ -123,19 +129,27 @@ def load_or_record(
         Never for a damaged cached file: that one is recorded again (and replaced atomically).
     """
     path = trajectory_path(experiment, directory)
-    if not force and path.is_file():
+
+    def cached() -> Trajectory | None:
+        if force or not path.is_file():
+            return None
         with contextlib.suppress(TrajectoryError):
-            return Trajectory.load(path), path
+            trajectory = Trajectory.load(path)
+            if trainer != "fit" or trajectory.metadata["trainer"] == "keras.fit":
+                return trajectory
+        return None
+
+    if (hit := cached()) is not None:
+        return hit, path
     with _locked(path):
         # Another process may have recorded it while we waited for the lock.
-        if not force and path.is_file():
-            with contextlib.suppress(TrajectoryError):
-                return Trajectory.load(path), path
-        from geomcore.training import record_experiment
+        if (hit := cached()) is not None:
+            return hit, path
+        from geomcore import training
 
         report, stop = _rich_progress(experiment.name) if progress else (None, lambda: None)
         try:
-            trajectory = record_experiment(experiment, progress=report)
+            trajectory = training.record_experiment(experiment, progress=report, trainer=trainer)
         finally:
             stop()
         trajectory.save(path)

@@ -54,13 +54,21 @@ def list_cmd() -> None:
 @click.argument("experiment")
 @click.option("--force", is_flag=True, help="Record again even if a trajectory is cached.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--trainer",
+    type=click.Choice(["engine", "fit"]),
+    default="engine",
+    show_default=True,
+    help="engine: whole epochs in one compiled TensorFlow call; fit: keras model.fit with "
+    "the recording callback.",
+)
 @_one_line_errors
-def train_cmd(experiment: str, force: bool, quiet: bool) -> None:
+def train_cmd(experiment: str, force: bool, quiet: bool, trainer: str) -> None:
     """Record EXPERIMENT (a shipped name or a .toml file); print the trajectory's path."""
     from geomcore.cache import load_or_record
 
     exp = find_experiment(experiment)
-    trajectory, path = load_or_record(exp, force=force, progress=not quiet)
+    trajectory, path = load_or_record(exp, force=force, progress=not quiet, trainer=trainer)
     if trajectory.diverged:
         click.echo(
             f"warning: {exp.name} diverged at epoch {trajectory.metadata['diverged_at_epoch']:g}; "

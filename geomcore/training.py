@@ -1,10 +1,16 @@
 """Train an experiment's network with Keras and record its trajectory.
 
+Two trainers give the same trajectory: the in-graph engine (:mod:`geomcore.engine`, the
+default, one compiled call per epoch) and ``model.fit`` with the recording callback
+(:class:`~geomcore.recording.TrajectoryRecorder`), which also serves experiments the engine
+does not support.
+
 Imports Keras (and TensorFlow) when imported; the replay side never imports this module.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 
@@ -18,7 +24,12 @@ from geomcore.trajectory import Trajectory
 
 keras = import_keras()
 
-__all__ = ["ProgressCallback", "record_experiment"]
+__all__ = ["TRAINERS", "ProgressCallback", "record_experiment"]
+
+#: Names accepted by ``record_experiment(trainer=...)``.
+TRAINERS = ("engine", "fit")
+
+log = logging.getLogger("geomcore")
 
 #: Called after each epoch with (epochs done, epochs in all, latest loss).
 ProgressFn = Callable[[int, int, float], None]
@@ -40,13 +51,17 @@ def record_experiment(
     *,
     progress: ProgressFn | None = None,
     data: tuple[np.ndarray, np.ndarray] | None = None,
+    trainer: str = "engine",
 ) -> Trajectory:
     """Train the experiment's network from its seed and return the recorded trajectory.
 
-    Training is ``model.fit`` one epoch per call, on the data in the order
-    :func:`geomcore.datasets.epoch_order` gives for the experiment's seed (so another trainer
-    can visit batches in the same order), with ``steps_per_execution`` as large as the
-    snapshot schedule allows.
+    Both trainers visit the data in the order :func:`geomcore.datasets.epoch_order` gives
+    for the experiment's seed and record the same snapshots. ``"engine"`` runs each epoch
+    in one compiled ``tf.function`` (:func:`geomcore.engine.record_with_engine`);
+    ``"fit"`` calls ``model.fit`` one epoch per call with the recording callback and
+    ``steps_per_execution`` as large as the snapshot schedule allows. An experiment the
+    engine does not support is trained with ``"fit"``, and a log line on the ``geomcore``
+    logger says so.
 
     Parameters
     ----------
@@ -56,13 +71,23 @@ def record_experiment(
         Called after each epoch with ``(epochs_done, epochs_total, loss)``.
     data
         Inputs ``(n, 2)`` and labels ``(n,)`` to train on instead of the experiment's dataset.
+    trainer
+        ``"engine"`` (default) or ``"fit"``.
 
     Returns
     -------
     Trajectory
-        Marked diverged (and shorter) if the loss or a weight became non-finite.
+        Marked diverged (and shorter) if the loss or a weight became non-finite. Its
+        ``metadata["trainer"]`` is ``"engine"`` or ``"keras.fit"``.
+
+    Raises
+    ------
+    ValueError
+        If ``trainer`` is not one of :data:`TRAINERS`.
     """
-    keras.utils.set_random_seed(experiment.seed)
+    if trainer not in TRAINERS:
+        raise ValueError(f"unknown trainer. Received: trainer={trainer!r}; expected one of "
+                         f"{list(TRAINERS)}")
     if data is None:
         x, y = make_dataset(
             experiment.dataset.name, seed=experiment.seed, **experiment.dataset.params
@@ -71,6 +96,14 @@ def record_experiment(
         x, y = data
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y).astype(np.int64).reshape(-1)
+    if trainer == "engine":
+        from geomcore import engine
+
+        reason = engine.unsupported_reason(experiment)
+        if reason is None:
+            return engine.record_with_engine(experiment, x, y, progress=progress)
+        log.warning("%s: training with keras fit, not the engine: %s", experiment.name, reason)
+    keras.utils.set_random_seed(experiment.seed)
     t, r, g = experiment.training, experiment.recording, experiment.grid
     steps_per_epoch = -(-len(x) // t.batch_size)
     # Every fit call is one epoch and starts its executions afresh, so steps that are
