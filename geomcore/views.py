@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import manim as mn
 import numpy as np
 
+from geomcore.anatomy import SpaceContent
 from geomcore.replay import Frame, Replay, boundary_contours
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "CLASS_COLORS",
     "GRID_COLOR",
     "ClassPoints",
+    "CurvePlot",
     "HiddenPlaneView",
     "InputPlaneView",
     "Layered",
@@ -35,7 +37,12 @@ __all__ = [
     "GridLines",
     "Polylines",
     "ReplayPanel",
+    "SpaceContent",
+    "SpaceView",
+    "StageView",
     "DataPlaneView",
+    "FoldPanel",
+    "layer_box",
     "LayerMorphView",
     "add_layered",
     "caption",
@@ -681,3 +688,303 @@ def class_legend(names: dict[int, str], font_size: float = 22) -> mn.VGroup:
         dot = mn.Dot(radius=0.08, color=CLASS_COLORS[c])
         rows.add(mn.VGroup(dot, caption(names[c], font_size=font_size).next_to(dot, mn.RIGHT)))
     return rows.arrange(mn.DOWN, aligned_edge=mn.LEFT, buff=0.15)
+
+
+# -- issue 5: anatomy of a layer, topology, folds, 3-D and 4-D layers -------------------------
+
+#: Fold curves (where the map to a 2-unit layer stops being locally invertible).
+FOLD_COLOR = mn.ManimColor("#E056C1")
+#: The unit circle and its image under a kernel.
+ELLIPSE_COLOR = mn.ManimColor("#7BE0AD")
+
+
+class SpaceView(Layered):
+    """A 3-D layer drawn in the plane by an orbiting orthographic camera.
+
+    Titles and captions stay fixed in the frame while the camera turns: only the cube,
+    the points, the grid and the surface are projected (by
+    :func:`geomcore.anatomy.orbit_camera`).
+
+    Parameters
+    ----------
+    source
+        ``source(value) -> SpaceContent`` for the value of ``tracker``.
+    tracker
+        Drives the content (a replay clock, or a step of a layer).
+    labels : ndarray of shape (P,)
+        Class of each probe point.
+    azimuth
+        ``ValueTracker`` of the camera's azimuth, degrees.
+    elevation
+        Camera elevation, degrees.
+    center, size
+        Placement in scene units; ``size`` is the scene length of a unit of the layer.
+    axis_names
+        Labels at the positive end of each axis (Pango markup).
+    """
+
+    def __init__(self, source: object, tracker: mn.ValueTracker, labels: np.ndarray,
+                 azimuth: mn.ValueTracker, *, elevation: float = 20.0,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), size: float = 1.8,
+                 axis_names: Sequence[str] = ("h<sub>1</sub>", "h<sub>2</sub>", "h<sub>3</sub>"),
+                 title: str = "", half_side: float = 1.0) -> None:
+        super().__init__()
+        from geomcore.anatomy import orbit_camera
+
+        self._camera = orbit_camera
+        self.source, self.tracker, self.labels = source, tracker, labels
+        self.azimuth, self.elevation = azimuth, elevation
+        self.center = np.asarray(center, dtype=np.float64)
+        self.size, self.half = size, half_side
+        if title:
+            self.title = caption(title, font_size=22).move_to(
+                self.center + (1.95 * size * half_side) * mn.UP)
+            self.static.add(self.title)
+        self.cube = Polylines(GRID_COLOR, stroke_width=1.0, stroke_opacity=0.6)
+        self.grid = Polylines(GRID_COLOR, stroke_width=1.0, stroke_opacity=0.5, smooth=True)
+        self.surface = Polylines(BOUNDARY_COLOR, stroke_width=1.4, stroke_opacity=0.75)
+        content = source(tracker.get_value())
+        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
+                       for c in (0, 1)}
+        self.axis_markup = [caption(n, font_size=20) for n in axis_names]
+        self.dynamic.add(self.cube, self.grid, self.surface, self.clouds[0], self.clouds[1],
+                         *self.axis_markup)
+        self.show(content)
+        self.follow(tracker, lambda v: self.show(self.source(v)))
+
+    def to_scene(self, points: np.ndarray) -> np.ndarray:
+        """Project layer points ``(..., 3)`` to scene points ``(..., 3)``."""
+        screen, _ = self._camera(points, self.azimuth.get_value(), self.elevation)
+        return embed_scene(self.center[:2] + self.size * screen, self.center[2])
+
+    def _cube_edges(self) -> np.ndarray:
+        h = self.half
+        corners = np.array([[x, y, z] for x in (-h, h) for y in (-h, h) for z in (-h, h)])
+        edges = [(i, j) for i in range(8) for j in range(i + 1, 8)
+                 if np.sum(corners[i] != corners[j]) == 1]
+        return np.stack([np.linspace(corners[i], corners[j], 2) for i, j in edges])
+
+    def show(self, content: SpaceContent) -> SpaceView:
+        """Draw ``content`` from the current camera angle."""
+        self.cube.set_polylines(self.to_scene(self._cube_edges()))
+        self.grid.set_polylines(self.to_scene(content.grid))
+        for c, cloud in self.clouds.items():
+            cloud.set_positions(self.to_scene(content.probe[self.labels == c]))
+        if content.surface is None:
+            self.surface.set_polylines(np.zeros((0, 2, 3)))
+        else:
+            s = content.surface
+            rulings = s[:: max(1, s.shape[0] // 12)]
+            across = s[:, :: max(1, s.shape[1] // 6)].transpose(1, 0, 2)
+            self.surface.set_polylines([*self.to_scene(rulings), *self.to_scene(across)])
+        for k, mob in enumerate(self.axis_markup):
+            end = np.zeros(3)
+            end[k] = 1.18 * self.half
+            mob.move_to(self.to_scene(end))
+        return self
+
+
+def embed_scene(xy: np.ndarray, z: float = 0.0) -> np.ndarray:
+    """Scene points ``(..., 3)`` from plane points ``(..., 2)``."""
+    xy = np.asarray(xy, dtype=np.float64)
+    out = np.empty((*xy.shape[:-1], 3))
+    out[..., :2] = xy
+    out[..., 2] = z
+    return out
+
+
+class StageView(_PlaneView):
+    """A 2->2 layer applied in its three steps to the data and the grid, in the plane.
+
+    ``tracker`` in [0, 3]: inputs, linear map, bias, activation (see
+    :func:`geomcore.anatomy.layer_steps`). During the linear step the unit circle is drawn
+    turning into the kernel's ellipse, with its semi-axes (the singular values).
+
+    Parameters
+    ----------
+    network
+        The network.
+    layer
+        A 2->2 layer, by index or name.
+    points : ndarray of shape (P, 2)
+        Data points, data units.
+    labels : ndarray of shape (P,)
+    grid : ndarray of shape (G, M, 2)
+    tracker
+        ``ValueTracker`` of the step.
+    box
+        Visible box, data and layer units.
+    """
+
+    def __init__(self, network: object, layer: int | str, points: np.ndarray,
+                 labels: np.ndarray, grid: np.ndarray, tracker: mn.ValueTracker, *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 5.0,
+                 box: tuple[float, float, float, float] | None = None,
+                 title: str = "") -> None:
+        from geomcore.anatomy import kernel_ellipse, layer_steps
+
+        if box is None:
+            # Big enough for every step: the largest coordinate the grid reaches, plus 10 %.
+            flat = grid.reshape(-1, 2)
+            reach = max(float(np.abs(layer_steps(network, layer, flat, t)).max())
+                        for t in (0.0, 1.0, 2.0, 3.0))
+            reach = max(reach, 1.0) * 1.1
+            box = (-reach, reach, -reach, reach)
+        super().__init__(PlaneMap(box, tuple(center), width), title, ("", ""))
+
+        self._steps = layer_steps
+        self.network, self.layer = network, layer
+        self.inputs, self.labels, self.grid_inputs = points, labels, grid
+        self.tracker = tracker
+        self.ellipse = kernel_ellipse(network.kernels[network.layer_index(layer)])
+        self.grid = GridLines(stride=4)
+        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
+                       for c in (0, 1)}
+        self.circle = Polylines(ELLIPSE_COLOR, stroke_width=3)
+        self.axes_lines = Polylines(ELLIPSE_COLOR, stroke_width=3)
+        self.dynamic.add(self.grid, self.clouds[0], self.clouds[1], self.circle, self.axes_lines)
+        self.show(tracker.get_value())
+        self.follow(tracker, self.show)
+
+    def show(self, t: float) -> StageView:
+        """Place data and grid at step ``t`` of the layer."""
+        shape = self.grid_inputs.shape
+        grid = self._steps(self.network, self.layer, self.grid_inputs.reshape(-1, 2), t)
+        self.grid.set_lines(self.plane.to_scene(grid.reshape(*shape[:2], 2)))
+        pts = self._steps(self.network, self.layer, self.inputs, t)
+        for c, cloud in self.clouds.items():
+            cloud.set_positions(self.plane.to_scene(pts[self.labels == c]))
+        # The unit circle follows the linear step only, then fades out.
+        theta = np.linspace(0, 2 * np.pi, 120)
+        circle = np.column_stack([np.cos(theta), np.sin(theta)])
+        k = self.network.kernels[self.network.layer_index(self.layer)].astype(np.float64)
+        s = float(np.clip(t, 0, 1))
+        self.circle.set_polylines([self.plane.to_scene((1 - s) * circle + s * circle @ k)])
+        opacity = 1.0 if t <= 1.0 else max(0.0, 1.0 - 2 * (t - 1.0))
+        self.circle.set_stroke(opacity=opacity)
+        if 0.999 <= t <= 1.5:
+            axes = [np.array([-a, a]) for a in self.ellipse.axes]
+            self.axes_lines.set_polylines([self.plane.to_scene(a) for a in axes])
+            self.axes_lines.set_stroke(opacity=opacity)
+        else:
+            self.axes_lines.set_polylines(np.zeros((0, 2, 3)))
+        return self
+
+
+class CurvePlot(Layered):
+    """Curves of a quantity over epochs with a zero line and a cursor at the current epoch.
+
+    Parameters
+    ----------
+    epochs : ndarray of shape (S,)
+    curves : dict of label -> ndarray of shape (S,)
+    cursor
+        ``cursor() -> epoch`` for the moving marker (or ``None``).
+    tracker
+        Drives the cursor.
+    """
+
+    def __init__(self, epochs: np.ndarray, curves: dict[str, np.ndarray], *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.0,
+                 height: float = 2.2, title: str = "", cursor: object = None,
+                 tracker: mn.ValueTracker | None = None,
+                 colors: Sequence[mn.ParsableManimColor] = (ELLIPSE_COLOR, FOLD_COLOR)) -> None:
+        super().__init__()
+        values = np.concatenate([*curves.values(), [0.0]])
+        lo, hi = float(values.min()), float(values.max())
+        pad = 0.1 * (hi - lo or 1.0)
+        lo, hi = lo - pad, hi + pad
+        center = np.asarray(center, dtype=np.float64)
+        self.x0, self.y0 = center[0] - width / 2, center[1] - height / 2
+        self.xs = width / float(epochs[-1] - epochs[0] or 1.0)
+        self.ys = height / (hi - lo)
+        self.e0, self.lo, self.height = float(epochs[0]), lo, height
+        frame = mn.Rectangle(width=width, height=height, stroke_color=GRID_COLOR,
+                             stroke_width=1.2).move_to(center)
+        zero = Polylines(TEXT_COLOR, stroke_width=1.5, stroke_opacity=0.6)
+        zero.set_polylines([self.to_scene(np.array([epochs[0], epochs[-1]]), np.zeros(2))])
+        self.static.add(frame, zero)
+        if title:
+            self.static.add(caption(title, font_size=20).next_to(frame, mn.UP, buff=0.1))
+        zero_label = caption("0", font_size=16).next_to(zero.points[0], mn.LEFT, buff=0.08)
+        self.static.add(zero_label, caption(f"epoch {epochs[0]:g} … {epochs[-1]:g}",
+                                            font_size=16).next_to(frame, mn.DOWN, buff=0.06))
+        anchor = frame.get_corner(mn.UR) + 0.08 * (mn.DOWN + mn.LEFT)
+        for (label, ys), color in zip(curves.items(), colors):
+            line = Polylines(color, stroke_width=2.5)
+            line.set_polylines([self.to_scene(epochs, ys)])
+            # Legend inside the frame's top-right corner, one row per curve.
+            tag = caption(label, font_size=16, color=color)
+            tag.move_to(anchor, aligned_edge=mn.UR)
+            anchor = anchor + (tag.height + 0.06) * mn.DOWN
+            self.static.add(line, tag)
+        self.cursor = Polylines(BOUNDARY_COLOR, stroke_width=2)
+        self.dynamic.add(self.cursor)
+        if cursor is not None and tracker is not None:
+            self._cursor_fn = cursor
+            self.show(0)
+            self.follow(tracker, self.show)
+
+    def to_scene(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return embed_scene(np.column_stack([self.x0 + (np.asarray(x) - self.e0) * self.xs,
+                                            self.y0 + (np.asarray(y) - self.lo) * self.ys]))
+
+    def show(self, _value: float) -> CurvePlot:
+        e = float(self._cursor_fn())
+        ys = np.array([self.lo, self.lo + self.height / self.ys])
+        self.cursor.set_polylines([self.to_scene(np.array([e, e]), ys)])
+        return self
+
+
+def layer_box(trajectory: object, layer: str, margin: float = 0.08) -> tuple[float, float,
+                                                                               float, float]:
+    """A square box holding a layer's recorded grid and probe images at every snapshot.
+
+    For tanh layers this is about ``(-1, 1)^2``; unbounded activations (ReLU) need it.
+    """
+    arrays = trajectory.arrays  # type: ignore[attr-defined]
+    pts = np.concatenate([arrays[f"grid.{layer}"].reshape(-1, 2),
+                          arrays[f"probe.{layer}"].reshape(-1, 2)]).astype(np.float64)
+    lo, hi = np.nanmin(pts, axis=0), np.nanmax(pts, axis=0)
+    mid, half = 0.5 * (lo + hi), 0.5 * float(np.max(hi - lo)) * (1 + margin) + 1e-6
+    return (mid[0] - half, mid[0] + half, mid[1] - half, mid[1] + half)
+
+
+class FoldPanel(mn.Group):
+    """Where a trained network folds the plane: fold curves in the input plane and their image
+    on the warped grid of the 2-unit layer.
+
+    Fold curves come from :func:`geomcore.anatomy.fold_curves` (zero set of the Jacobian
+    determinant of the map from the input plane to the viewed layer).
+
+    Parameters
+    ----------
+    replay
+        The run; it is shown at ``progress``.
+    progress
+        Replay progress in [0, 1].
+    """
+
+    def __init__(self, replay: Replay, *, progress: float = 1.0,
+                 input_center: Sequence[float] = (-3.6, -0.4, 0),
+                 hidden_center: Sequence[float] = (2.2, -0.4, 0), width: float = 4.6) -> None:
+        super().__init__()
+        from geomcore.anatomy import fold_curves
+
+        traj = replay.trajectory
+        net = replay.network_at(progress)
+        layer = replay.layer
+        self.curves = fold_curves(net, traj.bounds, upto=layer)
+        self.input = DataPlaneView(traj.probe_inputs, traj.probe_labels, box=traj.bounds,
+                                   center=input_center, width=width * 0.8, title="input plane",
+                                   grid=traj.grid_inputs[:, ::10])
+        self.hidden = HiddenPlaneView(replay, mn.ValueTracker(progress), center=hidden_center,
+                                      width=width, box=layer_box(traj, layer),
+                                      title=f"{layer} (2 units)")
+        self.hidden.dynamic.clear_updaters()
+        self.input_folds = Polylines(FOLD_COLOR, stroke_width=4)
+        self.input_folds.set_polylines([self.input.plane.to_scene(c) for c in self.curves])
+        self.hidden_folds = Polylines(FOLD_COLOR, stroke_width=4)
+        self.hidden_folds.set_polylines(
+            [self.hidden.plane.to_scene(net.forward(c, upto=layer)) for c in self.curves])
+        self.add(self.input, self.hidden, self.input_folds, self.hidden_folds)

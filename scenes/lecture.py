@@ -12,17 +12,26 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import manim as mn
+import numpy as np
 
+from geomcore.anatomy import kernel_determinants, pca_projection, replay_space, steps_space
 from geomcore.cache import load_or_record
 from geomcore.experiment import find_experiment
 from geomcore.replay import Replay
 from geomcore.trajectory import Trajectory
 from geomcore.views import (
     BOUNDARY_COLOR,
+    CLASS_COLORS,
+    FOLD_COLOR,
+    CurvePlot,
     DataPlaneView,
+    FoldPanel,
     HiddenPlaneView,
     LayerMorphView,
+    MetricsReadout,
     ReplayPanel,
+    SpaceView,
+    StageView,
     add_layered,
     caption,
     class_legend,
@@ -40,14 +49,16 @@ REPLAY_SECONDS = 20.0
 class LectureRuns:
     """The lecture's recorded trajectories, loaded (or recorded) on first use."""
 
-    _cache: dict[int, Trajectory] = field(default_factory=dict)
+    _cache: dict[str, Trajectory] = field(default_factory=dict)
 
-    def trajectory(self, width: int) -> Trajectory:
-        if width not in self._cache:
-            self._cache[width], _ = load_or_record(find_experiment(f"circles-{width}d"))
-        return self._cache[width]
+    def trajectory(self, width: int | str) -> Trajectory:
+        """The run ``circles-<width>d``, or the experiment named ``width`` if a string."""
+        name = width if isinstance(width, str) else f"circles-{width}d"
+        if name not in self._cache:
+            self._cache[name], _ = load_or_record(find_experiment(name))
+        return self._cache[name]
 
-    def replay(self, width: int) -> Replay:
+    def replay(self, width: int | str) -> Replay:
         return Replay(self.trajectory(width))
 
     @cached_property
@@ -219,17 +230,193 @@ def chapter_conclusion(scene: mn.Scene, runs: LectureRuns) -> None:
     _clear(scene, run_time=1.2)
 
 
+def chapter_anatomy(scene: mn.Scene, runs: LectureRuns) -> None:
+    """(3b) Anatomy of a layer: linear map, bias, activation, early and late; 2->3 and 3->2."""
+    from geomcore.anatomy import kernel_ellipse
+
+    traj = runs.trajectory(2)
+    heading = _title_bar("Anatomy of a layer: h = tanh(x W + b)")
+    t = mn.ValueTracker(0.0)
+    views, notes = [], []
+    for i, (snap, label) in enumerate(((1, "epoch 1"), (-1, "epoch 100"))):
+        net = traj.network(snap)
+        ell = kernel_ellipse(net.kernels[0])
+        view = StageView(net, "hidden_1", traj.probe_inputs, traj.probe_labels,
+                         traj.grid_inputs, t, center=(-3.4 + 6.8 * i, -0.55, 0), width=4.6,
+                         title=f"width-2 network, layer 1, {label}")
+        views.append(view)
+        notes.append(caption(
+            f"σ<sub>1</sub> = {ell.singular_values[0]:.2f}   σ<sub>2</sub> = "
+            f"{ell.singular_values[1]:.2f}\nmajor axis {ell.rotation_degrees:.0f}°   "
+            f"det W = {ell.determinant:+.2f}",
+            font_size=18, color=mn.GREY_A).next_to(view.frame, mn.DOWN, buff=0.1))
+    step = caption("the unit circle (green) and the data, before the layer",
+                   font_size=24, color=BOUNDARY_COLOR).next_to(heading, mn.DOWN, buff=0.15)
+    scene.play(mn.FadeIn(heading), *[mn.FadeIn(v) for v in views], mn.FadeIn(step))
+    for k, text in enumerate(("1. linear map x W: the unit circle becomes an ellipse;\n"
+                              "its axes are W's singular values (stretch) and directions (rotate)",
+                              "2. bias: + b shifts everything",
+                              "3. tanh bends: points far out saturate near ±1")):
+        new = caption(text, font_size=24, color=BOUNDARY_COLOR).move_to(step)
+        scene.play(mn.Transform(step, new), run_time=0.6)
+        scene.play(t.animate.set_value(k + 1), run_time=2.5, rate_func=mn.rate_functions.smooth)
+        if k == 0:
+            scene.play(*[mn.FadeIn(n) for n in notes])
+        scene.wait(1.2)
+    scene.wait(1)
+    for v in views:
+        v.dynamic.clear_updaters()
+    _clear(scene)
+
+    traj3 = runs.trajectory(3)
+    heading = _title_bar("A layer 3 wide lifts the plane into space")
+    for layer, text in (("hidden_1", "layer 1: 2 → 3 — the plane is lifted into space"),
+                        ("hidden_2", "layer 2: 3 → 2 — space is flattened back onto a plane")):
+        t = mn.ValueTracker(0.0)
+        azimuth = mn.ValueTracker(-60.0)
+        spaces = []
+        for i, (snap, label) in enumerate(((1, "epoch 1"), (-1, "epoch 100"))):
+            net = traj3.network(snap)
+            src = steps_space(net, layer, traj3.probe_inputs, traj3.grid_inputs[:, ::4])
+            spaces.append(SpaceView(src, t, traj3.probe_labels, azimuth, elevation=22,
+                                    center=(-3.4 + 6.8 * i, -0.7, 0), size=1.35,
+                                    title=label))
+        sub = caption(text, font_size=24, color=BOUNDARY_COLOR).next_to(heading, mn.DOWN,
+                                                                        buff=0.15)
+        scene.play(mn.FadeIn(heading), mn.FadeIn(sub), *[mn.FadeIn(v) for v in spaces])
+        for k in range(3):
+            scene.play(t.animate.set_value(k + 1), azimuth.animate.increment_value(25),
+                       run_time=2.2, rate_func=mn.rate_functions.smooth)
+        scene.wait(1)
+        for v in spaces:
+            v.dynamic.clear_updaters()
+        _clear(scene)
+
+
+def chapter_topology(scene: mn.Scene, runs: LectureRuns) -> None:
+    """(3c) Topology: stretching dough; no 2->2 tanh layer can cut a ring."""
+    traj = runs.trajectory(2)
+    heading = _title_bar("Topology: the plane is dough")
+    depth = mn.ValueTracker(0.0)
+    view = LayerMorphView(traj.network(-1), traj.probe_inputs, traj.probe_labels,
+                          traj.grid_inputs, depth, center=(-3.6, -0.5, 0), width=4.4,
+                          title="the trained width-2 network, layer by layer")
+    text = caption(
+        "A 2 → 2 tanh layer whose kernel has det W ≠ 0\n"
+        "is a homeomorphism onto its image:\n"
+        "it may stretch and bend the dough,\nnever tear it or glue it.",
+        font_size=22, line_spacing=1.05).move_to((3.4, 1.2, 0))
+    scene.play(mn.FadeIn(heading), mn.FadeIn(view), mn.FadeIn(text))
+    scene.play(depth.animate.set_value(2.0), run_time=4, rate_func=mn.rate_functions.smooth)
+    view.dynamic.clear_updaters()
+
+    # An illustration, not a network: what separating the rings in the plane would take.
+    cut_note = caption("Pulling the inner ring out would need a cut:\n"
+                       "(an illustration — no such layer exists)",
+                       font_size=20, color=FOLD_COLOR).move_to((3.4, -0.5, 0))
+    outer = mn.Arc(radius=0.9, start_angle=0.35, angle=2 * np.pi - 0.7, color=CLASS_COLORS[1],
+                   stroke_width=5).move_arc_center_to((2.6, -2.2, 0))
+    inner = mn.Circle(radius=0.42, color=CLASS_COLORS[0], stroke_width=5).move_to((2.6, -2.2, 0))
+    scene.play(mn.FadeIn(cut_note), mn.Create(outer), mn.Create(inner))
+    scene.play(inner.animate.shift(2.1 * mn.RIGHT), run_time=1.5)
+    scene.wait(1)
+    scene.play(mn.FadeOut(outer), mn.FadeOut(inner), mn.FadeOut(cut_note))
+
+    dets = kernel_determinants(traj)
+    plot = CurvePlot(traj.epochs, {f"layer {k[-1]}": v for k, v in dets.items()},
+                     center=(2.9, -1.5, 0), width=3.6, height=1.8,
+                     title="det W of each layer along training")
+    lowest = min(float(np.abs(v).min()) for v in dets.values())
+    verdict = caption(f"never 0 (smallest |det W| = {lowest:.2f}):\nthe rings stay nested",
+                      font_size=20, color=BOUNDARY_COLOR).next_to(plot, mn.DOWN, buff=0.35)
+    scene.play(mn.FadeIn(plot))
+    scene.play(mn.FadeIn(verdict))
+    scene.wait(3)
+    _clear(scene)
+
+
+def chapter_folding(scene: mn.Scene, runs: LectureRuns) -> None:
+    """(5b) Folding: a 3->2 layer or a ReLU folds the plane onto itself."""
+    for name, title, text in (
+        (3, "Folding: 3 → 2 lays the plane over itself",
+         "Where the Jacobian det J of input → layer 2 changes sign (pink), the map folds."),
+        ("circles-relu", "Folding: ReLU flattens half-planes",
+         "Our ReLU network (2 → 2 → 2): det J = 0 where a unit is switched off."),
+    ):
+        replay = runs.replay(name)
+        panel = FoldPanel(replay)
+        heading = _title_bar(title)
+        sub = caption(text, font_size=22, color=FOLD_COLOR).to_edge(mn.DOWN, buff=0.25)
+        scene.play(mn.FadeIn(heading), mn.FadeIn(panel), mn.FadeIn(sub))
+        scene.wait(4)
+        _clear(scene)
+
+
+def _space_chapter(scene: mn.Scene, runs: LectureRuns, width: int, heading_text: str,
+                   note: str, projection: bool) -> None:
+    replay = runs.replay(width)
+    traj = replay.trajectory
+    proj = pca_projection(traj.arrays["probe.hidden_1"][-1]) if projection else None
+    clock = mn.ValueTracker(0.0)
+    azimuth = mn.ValueTracker(-70.0)
+    names = ("PC<sub>1</sub>", "PC<sub>2</sub>", "PC<sub>3</sub>") if projection else (
+        "h<sub>1</sub>", "h<sub>2</sub>", "h<sub>3</sub>")
+    view = SpaceView(replay_space(replay, "hidden_1", proj), clock, traj.probe_labels, azimuth,
+                     elevation=24, center=(-2.3, -0.45, 0), size=1.55, axis_names=names,
+                     half_side=1.3 if projection else 1.0)
+    metrics = MetricsReadout(replay, clock, corner=(2.6, 1.3, 0), font_size=22)
+    heading = _title_bar(heading_text)
+    text = caption(note, font_size=19, line_spacing=1.05)
+    text.next_to((2.6, -0.1, 0), mn.DOWN, buff=0, aligned_edge=mn.LEFT)
+    scene.play(mn.FadeIn(heading), mn.FadeIn(view), mn.FadeIn(metrics), mn.FadeIn(text))
+    scene.play(clock.animate.set_value(1.0), azimuth.animate.increment_value(110),
+               run_time=16, rate_func=mn.rate_functions.linear)
+    scene.play(azimuth.animate.increment_value(40), run_time=3)
+    view.dynamic.clear_updaters()
+    metrics.dynamic.clear_updaters()
+    _clear(scene)
+
+
+def chapter_space3d(scene: mn.Scene, runs: LectureRuns) -> None:
+    """(5c) The width-3 network's first hidden layer in 3-D, with the decision surface."""
+    _space_chapter(
+        scene, runs, 3, "Inside the 3-wide layer",
+        "The image of the data and\nof the input grid (a surface)\nin layer 1.\n\n"
+        "Yellow: the decision surface,\nthe points that layer 2 sends\nonto the decision line."
+        "\n\nTraining lifts the inner ring\nout of the outer one, to the\nother side "
+        "of the surface.",
+        projection=False,
+    )
+
+
+def chapter_four_d(scene: mn.Scene, runs: LectureRuns) -> None:
+    """(5d) The width-4 layer through a 3-D projection, saying what it hides."""
+    traj = runs.trajectory(4)
+    proj = pca_projection(traj.arrays["probe.hidden_1"][-1])
+    kept = 100 * float(proj.explained.sum())
+    _space_chapter(
+        scene, runs, 4, "Four dimensions, seen in three",
+        f"Layer 1 has 4 units. We show\nits 3 principal directions\n(of the final image): "
+        f"they\nkeep {kept:.1f} % of the spread.\n\nThe other {100 - kept:.1f} % lies along"
+        "\na 4th direction this view\nflattens: points that look\nclose may be apart in 4-D.",
+        projection=True,
+    )
+
+
 #: The lecture in order: (section name, storyboard).
 CHAPTERS = [
     ("01 Title", chapter_title),
     ("02 The data", chapter_data),
     ("03 Looking inside a layer", chapter_inside_a_layer),
+    ("03b Anatomy of a layer", chapter_anatomy),
+    ("03c Topology", chapter_topology),
     ("04 The decision line", chapter_decision_line),
-    *[
-        (f"05{'abc'[i]} Training, width {w}",
-         lambda scene, runs, w=w: chapter_training(scene, runs, w))
-        for i, w in enumerate(WIDTHS)
-    ],
+    ("05a Training, width 2", lambda scene, runs: chapter_training(scene, runs, 2)),
+    ("05b Folding", chapter_folding),
+    ("05c Training, width 3", lambda scene, runs: chapter_training(scene, runs, 3)),
+    ("05d Inside the 3-wide layer", chapter_space3d),
+    ("05e Training, width 4", lambda scene, runs: chapter_training(scene, runs, 4)),
+    ("05f Four dimensions", chapter_four_d),
     ("06 Conclusion", chapter_conclusion),
 ]
 

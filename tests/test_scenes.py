@@ -59,8 +59,9 @@ def test_lecture_constructs_with_every_chapter_as_a_section(cached_lecture):
         scene.render()
         duration = scene.time
     assert scene.section_names == [name for name, _ in CHAPTERS]
-    assert len(CHAPTERS) == 8  # title, data, layer, line, three replays, conclusion
-    assert 90 < duration < 240, "a lecture of two to four minutes"
+    # title, data, inside a layer, anatomy, topology, line, 3 replays, folding, 3-D, 4-D, end
+    assert len(CHAPTERS) == 13
+    assert 150 < duration < 360, "a lecture of three to six minutes"
 
 
 def test_lecture_needs_neither_latex_nor_tensorflow(cached_lecture, lecture_dir, tmp_path):

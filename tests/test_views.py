@@ -220,3 +220,55 @@ def test_rendered_frame_shows_class_colours_and_the_line(replay3):
     # The frame's background far from every view is the configured background colour.
     corner = _pixel(frame, np.array([6.9, -3.9, 0]))
     np.testing.assert_allclose(corner, np.array(mn.config.background_color.to_rgb()) * 255, atol=3)
+
+
+def test_stage_view_draws_the_kernel_ellipse_and_the_steps(lecture_runs):
+    from geomcore.anatomy import kernel_ellipse, layer_steps
+    from geomcore.views import StageView
+
+    traj = lecture_runs["circles-2d"].trajectory
+    net = traj.network(-1)
+    t = mn.ValueTracker(1.0)
+    view = StageView(net, "hidden_1", traj.probe_inputs, traj.probe_labels, traj.grid_inputs, t)
+    ell = kernel_ellipse(net.kernels[0])
+    # The drawn axes (two segments through the centre) have the singular values' lengths.
+    axes = view.axes_lines.points.reshape(-1, 4, 3)
+    lengths = np.sort([np.linalg.norm(q[3] - q[0]) / 2 / view.plane.scale for q in axes])[::-1]
+    np.testing.assert_allclose(lengths, ell.singular_values, rtol=1e-9)
+    # The drawn ellipse is the image of the unit circle under the kernel.
+    anchors = view.plane.to_plane(view.circle.points.reshape(-1, 4, 3)[:, 0])
+    np.testing.assert_allclose(np.linalg.norm(anchors @ np.linalg.inv(net.kernels[0]), axis=1),
+                               1.0, atol=1e-6)
+    for step in (0.0, 1.0, 2.0, 3.0, 2.5):
+        t.set_value(step)
+        view.dynamic.update(0)
+        want = layer_steps(net, "hidden_1", traj.probe_inputs, step)
+        for c in (0, 1):
+            got = view.clouds[c].points
+            assert np.abs(got - view.plane.to_scene(want[traj.probe_labels == c])).max() <= TOL
+
+
+def test_space_view_projects_the_layer_and_the_decision_surface(lecture_runs):
+    from geomcore.anatomy import orbit_camera, replay_space
+    from geomcore.views import SpaceView
+
+    replay = Replay(lecture_runs["circles-3d"].trajectory)
+    clock, azimuth = mn.ValueTracker(0.6), mn.ValueTracker(35.0)
+    source = replay_space(replay, "hidden_1")
+    view = SpaceView(source, clock, replay.trajectory.probe_labels, azimuth, elevation=20,
+                     center=(1.0, -0.5, 0), size=1.5)
+    azimuth.set_value(80.0)
+    view.dynamic.update(0)
+    net = replay.network_at(0.6)
+    h = net.forward(replay.trajectory.probe_inputs, upto="hidden_1")
+    screen, _ = orbit_camera(h, 80.0, 20)
+    want = np.column_stack([1.0 + 1.5 * screen[:, 0], -0.5 + 1.5 * screen[:, 1]])
+    labels = replay.trajectory.probe_labels
+    for c in (0, 1):
+        assert np.abs(view.clouds[c].points[:, :2] - want[labels == c]).max() <= TOL
+    content = source(0.6)
+    assert content.surface is not None and len(view.surface.points) > 0
+    # Surface vertices, pushed through layers 2 and 3, sit on the decision boundary.
+    u = np.tanh(content.surface.reshape(-1, 3) @ net.kernels[1] + net.biases[1])
+    p = sigmoid(u @ net.kernels[2][:, 0] + net.biases[2][0])
+    assert np.abs(p - 0.5).max() < 1e-3

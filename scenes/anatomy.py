@@ -1,0 +1,11 @@
+"""Anatomy of a layer: ``manim render scenes/anatomy.py`` (the lecture's chapter 3b alone)."""
+
+from __future__ import annotations
+
+from scenes.lecture import ChapterScene
+
+
+class LayerAnatomy(ChapterScene):
+    """Linear map, bias and tanh of a trained layer, early and late; 2 -> 3 and 3 -> 2."""
+
+    chapter = "03b Anatomy of a layer"

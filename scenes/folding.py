@@ -1,0 +1,11 @@
+"""Folding: ``manim render scenes/folding.py`` (the lecture's chapter 5b alone)."""
+
+from __future__ import annotations
+
+from scenes.lecture import ChapterScene
+
+
+class Folding(ChapterScene):
+    """Fold curves (Jacobian determinant zero set) of a 3 -> 2 layer and of ReLU."""
+
+    chapter = "05b Folding"

@@ -1,0 +1,11 @@
+"""Four dimensions: ``manim render scenes/four_d.py`` (the lecture's chapter 5f alone)."""
+
+from __future__ import annotations
+
+from scenes.lecture import ChapterScene
+
+
+class FourDimensions(ChapterScene):
+    """The width-4 layer through its 3 principal components, and what that hides."""
+
+    chapter = "05f Four dimensions"
