@@ -9,12 +9,12 @@ same Keras loss, on batches visited in the order :func:`geomcore.datasets.epoch_
 so its weights equal those of ``model.fit(x[order], y[order], shuffle=False)`` to float32
 round-off.
 
-Snapshots are written inside the graph into preallocated tensors: after every step the
-weights are scattered either into the next free slot (a snapshot step) or into a scratch
-slot (any other step), so a dense snapshot schedule costs no branch and no extra call; the
-hidden outputs of the probe points and the grid are computed for every slot at the end of
-the call. The result is a :class:`~geomcore.trajectory.Trajectory` with the schema and
-metadata of :class:`~geomcore.recording.TrajectoryRecorder`, and ``"trainer": "engine"``.
+Snapshots are written inside the graph into a preallocated tensor: after a step that the
+schedule marks, the weights are scattered into the next free row, so a dense snapshot
+schedule costs one small write per snapshot and no extra call; the hidden outputs of the
+probe points and the grid are computed for every row at the end of the call. The result
+is a :class:`~geomcore.trajectory.Trajectory` with the schema and metadata of
+:class:`~geomcore.recording.TrajectoryRecorder`, and ``"trainer": "engine"``.
 
 Imports Keras (and TensorFlow) when imported; the replay side never imports this module.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,8 +127,8 @@ class _EpochResult:
     steps_done: int  # steps run before stopping (all of them unless the loss went non-finite)
     failed_step: int  # 0-based step of the first non-finite batch loss, -1 if none
     loss_sum: float  # sum of the batch losses of the steps run
-    step: np.ndarray  # (slots,) int64, optimizer iterations at each snapshot
-    step_in_epoch: np.ndarray  # (slots,) int32, 1-based step of the epoch at each snapshot
+    step: np.ndarray  # (count,) int64, optimizer iterations at each snapshot
+    step_in_epoch: np.ndarray  # (count,) int32, 1-based step of the epoch at each snapshot
     weights: list[np.ndarray]  # per trainable variable, (slots, *variable.shape) float32
     hidden: list[np.ndarray]  # per hidden layer, (slots, points, units) float32
 
@@ -188,25 +189,35 @@ class _GraphTrainer:
         self.full_steps, self.tail = divmod(n, batch_size)
         self.steps_per_epoch = self.full_steps + (1 if self.tail else 0)
         self.slots = slots
+        # The data go in as arguments, not captured constants: XLA would compile them into
+        # the program as literals, which made compiling several times slower.
         # Fresh closures per trainer: tf.function counts traces per Python function and
         # warns about "retracing" when many trainers (tests, benchmarks) trace the same one.
         self._epoch = tf.function(
-            lambda order, mask: self._epoch_graph(order, mask),
+            lambda x, targets, points, order, mask: self._epoch_graph(
+                x, targets, points, order, mask
+            ),
             jit_compile=jit_compile,
             autograph=False,
         )
-        self._hidden = tf.function(
-            lambda weights: self._hidden_graph(weights), jit_compile=jit_compile, autograph=False
-        )
 
     # -- graph code -----------------------------------------------------------------------
-    def _hidden_graph(self, weights: list[tf.Tensor]) -> list[tf.Tensor]:
-        """Hidden outputs of ``self.points`` for stacked weights ``(slots, ...)``.
+    def _unflatten(self, flat: tf.Tensor) -> list[tf.Tensor]:
+        """Split weights flattened into ``(slots, size)`` into ``(slots, *variable.shape)``."""
+        out, at = [], 0
+        for v in self.variables:
+            size = int(np.prod(v.shape))
+            out.append(tf.reshape(flat[:, at : at + size], [-1, *v.shape]))
+            at += size
+        return out
+
+    def _hidden_graph(self, points: tf.Tensor, weights: list[tf.Tensor]) -> list[tf.Tensor]:
+        """Hidden outputs of ``points`` ``(m, 2)`` for stacked weights ``(slots, ...)``.
 
         The Dense formula ``act(h @ kernel + bias)`` batched over snapshots, with each
         layer's own Keras activation.
         """
-        h = tf.broadcast_to(self.points[None], [weights[0].shape[0], *self.points.shape])
+        h = tf.broadcast_to(points[None], [weights[0].shape[0], *points.shape])
         outs = []
         for i, lay in enumerate(self.layers[:-1]):
             kernel, bias = weights[2 * i], weights[2 * i + 1]
@@ -214,16 +225,18 @@ class _GraphTrainer:
             outs.append(h)
         return outs
 
-    def _epoch_graph(self, order: tf.Tensor, mask: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        xe = tf.gather(self.x, order)
-        ye = tf.gather(self.targets, order)
+    def _epoch_graph(
+        self, x: tf.Tensor, targets: tf.Tensor, points: tf.Tensor, order: tf.Tensor,
+        mask: tf.Tensor,
+    ) -> tuple[tf.Tensor, ...]:
+        xe = tf.gather(x, order)
+        ye = tf.gather(targets, order)
         bs, slots = self.batch_size, self.slots
-        # Slot ``slots`` is scratch: steps without a snapshot write their weights there.
-        bufs = [tf.zeros([slots + 1, *v.shape], dtype=v.dtype) for v in self.variables]
-        step_buf = tf.zeros([slots + 1], dtype=tf.int64)
-        where_buf = tf.zeros([slots + 1], dtype=tf.int32)
+        size = sum(int(np.prod(v.shape)) for v in self.variables)
+        # All weights flattened into one row per snapshot, so a snapshot is one scatter.
+        buf = tf.zeros([slots, size], dtype=tf.float32)
 
-        def train_step(i, xb, yb, count, ok, failed, loss_sum, bufs, step_buf, where_buf):
+        def train_step(i, xb, yb, count, ok, failed, loss_sum, buf):
             # As keras' TensorFlow train_step: forward with training=True, the compiled
             # loss (mean over the batch), tape gradients, optimizer.apply_gradients.
             with tf.GradientTape() as tape:
@@ -235,51 +248,48 @@ class _GraphTrainer:
             failed = tf.where(ok & ~finite, i, failed)
             ok = ok & finite
             take = ok & mask[i]
-            slot = tf.where(take, count, slots)[None, None]
-            bufs = [
-                tf.tensor_scatter_nd_update(b, slot, tf.convert_to_tensor(v)[None])
-                for b, v in zip(bufs, self.variables)
-            ]
-            step_buf = tf.tensor_scatter_nd_update(
-                step_buf, slot, tf.cast(self.optimizer.iterations, tf.int64)[None]
+            buf = tf.cond(
+                take,
+                lambda: tf.tensor_scatter_nd_update(
+                    buf,
+                    count[None, None],
+                    tf.concat([tf.reshape(v, [-1]) for v in self.variables], axis=0)[None],
+                ),
+                lambda: buf,
             )
-            where_buf = tf.tensor_scatter_nd_update(where_buf, slot, (i + 1)[None])
             count = count + tf.cast(take, tf.int32)
-            return i + 1, count, ok, failed, loss_sum + loss, bufs, step_buf, where_buf
+            return i + 1, count, ok, failed, loss_sum + loss, buf
 
-        def body(i, count, ok, failed, loss_sum, bufs, step_buf, where_buf):
+        def body(i, count, ok, failed, loss_sum, buf):
             xb = tf.slice(xe, [i * bs, 0], [bs, 2])
             yb = tf.slice(ye, [i * bs, 0], [bs, 1])
-            return train_step(i, xb, yb, count, ok, failed, loss_sum, bufs, step_buf, where_buf)
+            return train_step(i, xb, yb, count, ok, failed, loss_sum, buf)
 
         state = (
             tf.constant(0), tf.constant(0), tf.constant(True), tf.constant(-1),
-            tf.constant(0.0), bufs, step_buf, where_buf,
+            tf.constant(0.0), buf,
         )
         state = tf.while_loop(
             lambda i, count, ok, *_: (i < self.full_steps) & ok, body, state
         )
         if self.tail:
-            i, count, ok, failed, loss_sum, bufs, step_buf, where_buf = state
             start = self.full_steps * bs
-
-            def tail_step():
-                return train_step(
-                    i, xe[start:], ye[start:], count, ok, failed, loss_sum, bufs, step_buf,
-                    where_buf,
-                )
-
-            state = tf.cond(ok, tail_step, lambda: state)
-        i, count, ok, failed, loss_sum, bufs, step_buf, where_buf = state
-        kept = [b[:slots] for b in bufs]
-        hidden = self._hidden_graph(kept)
-        return (count, i, failed, loss_sum, step_buf[:slots], where_buf[:slots], *kept, *hidden)
+            i, count, ok, failed, loss_sum, buf = state
+            state = tf.cond(
+                ok,
+                lambda: train_step(i, xe[start:], ye[start:], count, ok, failed, loss_sum, buf),
+                lambda: state,
+            )
+        i, count, ok, failed, loss_sum, buf = state
+        hidden = self._hidden_graph(points, self._unflatten(buf))
+        return (count, i, failed, loss_sum, buf, *hidden)
 
     # -- host side ------------------------------------------------------------------------
     def current(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The model's weights now and the hidden outputs of the points for them."""
         weights = [np.asarray(v.numpy())[None] for v in self.variables]
-        hidden = self._hidden([tf.constant(w) for w in weights])
+        # Eagerly: it runs once, and compiling it would cost more than running it.
+        hidden = self._hidden_graph(self.points, [tf.constant(w) for w in weights])
         return [w[0] for w in weights], [np.asarray(h)[0] for h in hidden]
 
     def run_epoch(self, order: np.ndarray, mask: np.ndarray) -> _EpochResult:
@@ -288,20 +298,24 @@ class _GraphTrainer:
             raise ValueError(
                 f"snapshot mask has shape {mask.shape}; expected ({self.steps_per_epoch},)"
             )
+        iterations = int(self.optimizer.iterations.numpy())
         out = self._epoch(
-            tf.constant(order, dtype=tf.int32), tf.constant(mask, dtype=tf.bool)
+            self.x, self.targets, self.points,
+            tf.constant(order, dtype=tf.int32), tf.constant(mask, dtype=tf.bool),
         )
-        nv = len(self.variables)
-        count, steps_done, failed, loss_sum, step, where = (np.asarray(o) for o in out[:6])
+        count, steps_done, failed = (int(o) for o in out[:3])
+        loss_sum = float(out[3])
+        # Snapshots are taken at the mask's steps in order, up to the first non-finite loss.
+        step_in_epoch = (np.flatnonzero(mask)[:count] + 1).astype(np.int32)
         return _EpochResult(
-            count=int(count),
-            steps_done=int(steps_done),
-            failed_step=int(failed),
-            loss_sum=float(loss_sum),
-            step=step.astype(np.int64),
-            step_in_epoch=where,
-            weights=[np.asarray(w) for w in out[6 : 6 + nv]],
-            hidden=[np.asarray(h) for h in out[6 + nv :]],
+            count=count,
+            steps_done=steps_done,
+            failed_step=failed,
+            loss_sum=loss_sum,
+            step=iterations + step_in_epoch.astype(np.int64),
+            step_in_epoch=step_in_epoch,
+            weights=[np.asarray(w) for w in self._unflatten(out[4])],
+            hidden=[np.asarray(h) for h in out[5:]],
         )
 
 
@@ -401,7 +415,7 @@ def record_with_engine(
         biases = tuple(np.array(w) for w in weights[1::2])
         finite = all(np.all(np.isfinite(w)) for w in weights)
         net = Network(kernels, biases, tuple(activations), tuple(names)) if finite else None
-        loss = net.loss(x, y, t.loss) if net is not None else float("nan")
+        loss, accuracy = net.loss_and_accuracy(x, y, t.loss) if net else (float("nan"), 0.0)
         if net is None or not np.isfinite(loss):
             diverged_at = float(epoch)
             return False
@@ -409,7 +423,7 @@ def record_with_engine(
             "epoch": np.float64(epoch),
             "step": np.int64(step),
             "loss": np.float64(loss),
-            "accuracy": np.float64(net.accuracy(x, y)),
+            "accuracy": np.float64(accuracy),
             "boundary": net.boundary_coefficients(),
         }
         for name, k, b in zip(names, kernels, biases):
@@ -421,25 +435,38 @@ def record_with_engine(
         records.append(rec)
         return True
 
-    add(0.0, 0, *trainer.current())
-    for epoch in range(t.epochs):
-        if diverged_at is not None:
-            break
-        res = trainer.run_epoch(epoch_order(len(x), experiment.seed, epoch), masks[epoch])
+    def add_epoch(epoch: int, res: _EpochResult) -> bool:
+        """Append an epoch's snapshots; False if training diverged in it."""
+        nonlocal diverged_at
         for s in range(res.count):
             snap_epoch = epoch + int(res.step_in_epoch[s]) / steps_per_epoch
-            if not add(
-                snap_epoch,
-                int(res.step[s]),
-                [w[s] for w in res.weights],
-                [h[s] for h in res.hidden],
-            ):
-                break
-        if res.failed_step >= 0 and diverged_at is None:
+            weights = [w[s] for w in res.weights]
+            if not add(snap_epoch, int(res.step[s]), weights, [h[s] for h in res.hidden]):
+                return False
+        if res.failed_step >= 0:
             # As the recorder: diverged after the step whose loss was not finite.
             diverged_at = epoch + (res.failed_step + 1) / steps_per_epoch
-        if progress is not None:
-            progress(epoch + 1, t.epochs, res.loss_sum / max(res.steps_done, 1))
+            return False
+        return True
+
+    add(0.0, 0, *trainer.current())
+    # Measuring a snapshot's loss and accuracy on all the data (numpy) overlaps the next
+    # epoch (TensorFlow); both release the GIL. If the measured epoch turns out to have
+    # diverged, the epoch run meanwhile is dropped.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        measuring: Future[bool] | None = None
+        for epoch in range(t.epochs):
+            res = trainer.run_epoch(epoch_order(len(x), experiment.seed, epoch), masks[epoch])
+            if measuring is not None and not measuring.result():
+                measuring = None
+                break
+            measuring = pool.submit(add_epoch, epoch, res)
+            if progress is not None:
+                progress(epoch + 1, t.epochs, res.loss_sum / max(res.steps_done, 1))
+            if res.failed_step >= 0:
+                break
+        if measuring is not None:
+            measuring.result()
 
     arrays = {k: np.stack([rec[k] for rec in records]) for k in records[0]}
     arrays["probe_inputs"] = probe_inputs

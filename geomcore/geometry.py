@@ -202,7 +202,7 @@ class Network:
 
     def accuracy(self, x: np.ndarray, y: np.ndarray) -> float:
         """Fraction of points whose thresholded output (p > 0.5) equals the label."""
-        return float(np.mean((self.predict_proba(x) > 0.5) == (np.asarray(y) == 1)))
+        return _accuracy(self.predict_proba(x), y)
 
     def loss(self, x: np.ndarray, y: np.ndarray, kind: str = "mse") -> float:
         """Mean loss over the points, as Keras computes it.
@@ -216,14 +216,20 @@ class Network:
         ValueError
             If ``kind`` is neither.
         """
+        return _loss(self.predict_proba(x), y, kind)
+
+    def loss_and_accuracy(
+        self, x: np.ndarray, y: np.ndarray, kind: str = "mse"
+    ) -> tuple[float, float]:
+        """``(loss(x, y, kind), accuracy(x, y))`` from one forward pass (the same values).
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is not a known loss.
+        """
         p = self.predict_proba(x)
-        y = np.asarray(y, dtype=np.float64)
-        if kind == "mse":
-            return float(np.mean((p - y) ** 2))
-        if kind == "binary_crossentropy":
-            p = np.clip(p, 1e-7, 1 - 1e-7)
-            return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
-        raise ValueError(f"unknown loss {kind!r}; expected 'mse' or 'binary_crossentropy'")
+        return _loss(p, y, kind), _accuracy(p, y)
 
     def boundary_coefficients(self) -> np.ndarray:
         """Decision boundary in the viewed layer: ``(w_1, ..., w_k, c)``, shape (k + 1,).
@@ -260,6 +266,20 @@ class Network:
         dx = (self.forward(x + ex, i) - self.forward(x - ex, i)) / (2 * eps)
         dy = (self.forward(x + ey, i) - self.forward(x - ey, i)) / (2 * eps)
         return dx[:, 0] * dy[:, 1] - dx[:, 1] * dy[:, 0]
+
+
+def _loss(p: np.ndarray, y: np.ndarray, kind: str) -> float:
+    y = np.asarray(y, dtype=np.float64)
+    if kind == "mse":
+        return float(np.mean((p - y) ** 2))
+    if kind == "binary_crossentropy":
+        p = np.clip(p, 1e-7, 1 - 1e-7)
+        return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
+    raise ValueError(f"unknown loss {kind!r}; expected 'mse' or 'binary_crossentropy'")
+
+
+def _accuracy(p: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean((p > 0.5) == (np.asarray(y) == 1)))
 
 
 def clip_line_to_box(

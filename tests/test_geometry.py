@@ -171,6 +171,11 @@ def test_accuracy_and_loss_from_weights_by_hand():
     with pytest.raises(ValueError, match="'hinge'"):
         net.loss(x, y, "hinge")
     np.testing.assert_array_equal(net.boundary_coefficients(), [2.0, -1.0, 0.5])
+    # One forward pass for both gives exactly the same numbers.
+    for kind in ("mse", "binary_crossentropy"):
+        assert net.loss_and_accuracy(x, y, kind) == (net.loss(x, y, kind), net.accuracy(x, y))
+    with pytest.raises(ValueError, match="'hinge'"):
+        net.loss_and_accuracy(x, y, "hinge")
 
 
 def test_binary_crossentropy_clips_like_keras():
