@@ -124,9 +124,10 @@ def lecture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def lecture_runs(lecture_dir: Path) -> dict[str, Run]:
-    """The lecture's three experiments, trained with ``model.fit`` once per session.
+    """The lecture's three experiments, trained by the engine once per session.
 
-    About 30 s each on two cores; every test on the real data shares these recordings.
+    About 2 s each on two cores (``model.fit`` took about 30 s); every test on the real
+    data shares these recordings.
     """
     from geomcore.cache import load_or_record
 
@@ -140,7 +141,7 @@ def lecture_runs(lecture_dir: Path) -> dict[str, Run]:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """The tiny experiment recorded once per session and saved to a file."""
+    """The tiny experiment recorded (by the engine) once per session and saved to a file."""
     from geomcore.training import record_experiment
 
     experiment = Experiment.from_dict(copy.deepcopy(TINY))

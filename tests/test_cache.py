@@ -131,3 +131,22 @@ def test_progress_bar_goes_to_stderr(make_tiny, tmp_path, capsys):
     out, err = capsys.readouterr()
     assert out == ""
     assert "recording tiny" in err and "2/2" in err
+
+
+def test_records_with_the_engine_by_default_and_fit_on_request(make_tiny, tmp_path, counted,
+                                                               monkeypatch):
+    exp = make_tiny(training={"epochs": 1})
+    by_engine, path = load_or_record(exp, directory=tmp_path, progress=False)
+    assert by_engine.metadata["trainer"] == "engine"
+    # A fit recording is asked for: the engine's file does not serve it, fit records again.
+    by_fit, again = load_or_record(exp, directory=tmp_path, progress=False, trainer="fit")
+    assert again == path and counted == ["tiny", "tiny"]
+    assert by_fit.metadata["trainer"] == "keras.fit"
+    np.testing.assert_allclose(by_fit.arrays["kernel.hidden_1"],
+                               by_engine.arrays["kernel.hidden_1"], atol=1e-5)
+    # Either trainer's file serves the engine (they record the same trajectory).
+    forbid_recording(monkeypatch)
+    cached, _ = load_or_record(exp, directory=tmp_path, progress=False)
+    assert cached.metadata["trainer"] == "keras.fit"
+    cached, _ = load_or_record(exp, directory=tmp_path, progress=False, trainer="fit")
+    assert cached.metadata["trainer"] == "keras.fit"

@@ -99,6 +99,22 @@ def test_train_an_experiment_file_prints_the_path_it_wrote(
     assert np.array_equal(Trajectory.load(path).loss, t.loss)
 
 
+def test_train_with_the_fit_trainer(runner, write_experiment, tiny_dict, tmp_path, monkeypatch):
+    tiny_dict["training"]["epochs"] = 1
+    toml = write_experiment(tiny_dict, "tiny.toml")
+    monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(tmp_path / "train-cache"))
+    by_engine = runner.invoke(main, ["train", str(toml), "--quiet"])
+    assert by_engine.exit_code == 0, by_engine.output
+    path = Path(by_engine.stdout.strip())
+    assert Trajectory.load(path).metadata["trainer"] == "engine"
+    by_fit = runner.invoke(main, ["train", str(toml), "--quiet", "--trainer", "fit"])
+    assert by_fit.exit_code == 0, by_fit.output
+    assert by_fit.stdout == f"{path}\n"
+    assert Trajectory.load(path).metadata["trainer"] == "keras.fit"
+    bad = runner.invoke(main, ["train", str(toml), "--trainer", "sgd"])
+    assert bad.exit_code == 2 and "'sgd' is not one of 'engine', 'fit'" in bad.output
+
+
 @pytest.mark.slow
 def test_train_a_shipped_experiment_by_name_replays_the_cached_run(lecture_runs, lecture_dir):
     """``geomcore train circles-3d`` then ``geomcore inspect --json`` (issue 2, 'Done when')."""

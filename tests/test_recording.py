@@ -168,7 +168,7 @@ def test_grid_and_metadata_describe_the_data(lecture_runs, name):
     assert t.metadata["experiment"] == run.experiment.to_dict()
     assert t.metadata["seed"] == run.experiment.seed
     assert t.metadata["loss"] == "mse" and t.metadata["steps_per_epoch"] == 1_250
-    assert t.metadata["trainer"] == "keras.fit" and t.metadata["diverged"] is False
+    assert t.metadata["trainer"] == "engine" and t.metadata["diverged"] is False
     assert t.metadata["versions"] == library_versions()
 
 

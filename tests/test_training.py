@@ -33,9 +33,12 @@ def test_width_three_and_four_separate_the_circles(lecture_runs, name):
 # -- reproducibility ----------------------------------------------------------------------
 
 
-def test_same_seed_gives_an_identical_trajectory(make_tiny, tiny_run):
-    again = record_experiment(make_tiny())
-    first = tiny_run.trajectory
+@pytest.mark.parametrize("trainer", ["engine", "fit"])
+def test_same_seed_gives_an_identical_trajectory(make_tiny, tiny_run, trainer):
+    """Each trainer is deterministic (the cached tiny run was recorded by the engine)."""
+    first = tiny_run.trajectory if trainer == "engine" else record_experiment(
+        make_tiny(), trainer="fit")
+    again = record_experiment(make_tiny(), trainer=trainer)
     assert set(again.arrays) == set(first.arrays)
     for name, a in first.arrays.items():
         assert a.dtype == again.arrays[name].dtype, name
@@ -124,16 +127,18 @@ def test_data_argument_replaces_the_dataset(make_tiny):
     assert t.accuracy[-1] > 0.95  # two distant blobs are easy
 
 
+@pytest.mark.parametrize("trainer", ["engine", "fit"])
 @pytest.mark.parametrize(("k", "dense", "steps"), [
     (5, 0, [0, 5, 10, 13, 15, 20, 25, 26]),
     (5, 1, [0, 5, 10, 13, 26]),
     (13, 0, [0, 13, 26]),
 ])
-def test_snapshots_every_k_steps(make_tiny, k, dense, steps):
+def test_snapshots_every_k_steps(make_tiny, k, dense, steps, trainer):
     t = record_experiment(make_tiny(
         training={"epochs": 2},
         recording={"snapshot_every_steps": k, "dense_epochs": dense},
-    ))
+    ), trainer=trainer)
+    assert t.metadata["trainer"] == {"engine": "engine", "fit": "keras.fit"}[trainer]
     assert list(t.steps) == steps
     np.testing.assert_allclose(t.epochs, np.array(steps) / 13)
     assert t.summary()["accuracy_by_epoch"] == [t.accuracy[i] for i in (0, steps.index(13), -1)]
@@ -147,19 +152,22 @@ def test_snapshots_every_k_steps(make_tiny, k, dense, steps):
     {"optimizer": "adam", "learning_rate": 0.01},
     {"momentum": 0.9},
 ])
-def test_other_losses_and_optimizers(make_tiny, training):
+@pytest.mark.parametrize("trainer", ["engine", "fit"])
+def test_other_losses_and_optimizers(make_tiny, training, trainer):
     exp = make_tiny(training={"epochs": 2, **training})
-    t = record_experiment(exp)
+    t = record_experiment(exp, trainer=trainer)
     x, y = make_dataset(exp.dataset.name, seed=exp.seed, **exp.dataset.params)
     assert t.metadata["loss"] == exp.training.loss
     assert t.loss[-1] == pytest.approx(t.network(-1).loss(x, y, exp.training.loss), rel=1e-12)
     assert not np.array_equal(t.arrays["kernel.hidden_1"][0], t.arrays["kernel.hidden_1"][-1])
 
 
-def test_divergence_stops_training_and_keeps_the_snapshots_before_it(make_tiny, tmp_path):
+@pytest.mark.parametrize("trainer", ["engine", "fit"])
+def test_divergence_stops_training_and_keeps_the_snapshots_before_it(make_tiny, tmp_path,
+                                                                     trainer):
     exp = make_tiny(model={"activation": "linear"},
                     training={"loss": "binary_crossentropy", "learning_rate": 1000.0})
-    t = record_experiment(exp)
+    t = record_experiment(exp, trainer=trainer)
     assert t.diverged
     assert 1 <= t.n_snapshots < exp.training.epochs + 1
     assert t.metadata["diverged_at_epoch"] is not None
