@@ -149,7 +149,10 @@ def load_or_record(
 
         report, stop = _rich_progress(experiment.name) if progress else (None, lambda: None)
         try:
-            trajectory = training.record_experiment(experiment, progress=report, trainer=trainer)
+            # The engine is record_experiment's default; name the trainer only when it is
+            # another, so stand-ins for record_experiment without a trainer keep working.
+            options = {} if trainer == "engine" else {"trainer": trainer}
+            trajectory = training.record_experiment(experiment, progress=report, **options)
         finally:
             stop()
         trajectory.save(path)
