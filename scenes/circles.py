@@ -1,22 +1,27 @@
 """The flagship lecture: ``manim render scenes/circles.py`` (from the repository root).
 
-One scene, one named section per chapter (``--save_sections`` writes one file each).
+One scene, one named section per chapter (``--save_sections`` writes one file each), each
+opening with its title card.
 Missing trajectories are recorded first, with a progress bar; cached ones are replayed
 without importing TensorFlow.
 """
 
 from __future__ import annotations
 
-import manim as mn
-
-from scenes.lecture import CHAPTERS, LectureRuns
+from scenes.lecture import CHAPTERS, LectureRuns, LectureScene, chapter_title_text, narrator
 
 
-class CirclesLecture(mn.Scene):
-    """How a neural network bends space: two rings, networks of width 2, 3 and 4."""
+class CirclesLecture(LectureScene):
+    """How a neural network bends space: two rings, networks of width 2, 3 and 4.
+
+    Narration from ``scenes/narration/circles.toml`` as captions and an ``.srt`` file;
+    spoken too with ``GEOMCORE_VOICE=1`` and the voice extra (see the README).
+    """
 
     def construct(self) -> None:
         runs = LectureRuns()
-        for name, chapter in CHAPTERS:
+        for index, (name, chapter) in enumerate(CHAPTERS):
             self.next_section(name)
+            if index:  # the title chapter is its own card
+                narrator(self).chapter_card(chapter_title_text(name))
             chapter(self, runs)

@@ -8,8 +8,10 @@ drawing in :mod:`geomcore.views`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import manim as mn
 import numpy as np
@@ -17,6 +19,7 @@ import numpy as np
 from geomcore.anatomy import kernel_determinants, pca_projection, replay_space, steps_space
 from geomcore.cache import load_or_record
 from geomcore.experiment import find_experiment
+from geomcore.narration import Narration
 from geomcore.replay import Replay
 from geomcore.trajectory import Trajectory
 from geomcore.views import (
@@ -29,6 +32,7 @@ from geomcore.views import (
     HiddenPlaneView,
     LayerMorphView,
     MetricsReadout,
+    Narrator,
     ReplayPanel,
     SpaceView,
     StageView,
@@ -37,7 +41,64 @@ from geomcore.views import (
     class_legend,
 )
 
-__all__ = ["CHAPTERS", "ChapterScene", "LectureRuns", "WIDTHS"]
+__all__ = [
+    "CHAPTERS",
+    "ChapterScene",
+    "LectureRuns",
+    "LectureScene",
+    "WIDTHS",
+    "chapter_title_text",
+    "narrator",
+    "voice_requested",
+]
+
+
+def voice_requested() -> bool:
+    """Whether ``GEOMCORE_VOICE`` asks for spoken narration (``1``, ``on``, ``espeak``...)."""
+    return os.environ.get("GEOMCORE_VOICE", "").strip().lower() in {
+        "1", "on", "yes", "true", "espeak", "pyttsx3",
+    }
+
+
+if voice_requested():
+    try:
+        from manim_voiceover import VoiceoverScene as _SceneBase
+    except ImportError:  # a clear message instead of a traceback from deep inside
+        raise SystemExit(
+            "GEOMCORE_VOICE is set but the voice extra is missing: run "
+            "\"pip install -e '.[voice]'\" and \"apt-get install espeak-ng "
+            "libespeak-ng-libespeak1\" (or 'make video-voice'), or unset GEOMCORE_VOICE"
+        ) from None
+else:
+    _SceneBase = mn.Scene
+
+
+class LectureScene(_SceneBase):  # type: ignore[misc,valid-type]
+    """Base of the lecture's scenes: captions always; speech when ``GEOMCORE_VOICE`` is set.
+
+    With the voice, this is a manim-voiceover ``VoiceoverScene`` speaking through pyttsx3 on
+    Debian's espeak-ng, fully offline; animations wait for the speech. Without it, a plain
+    ``Scene`` showing the same narration as captions.
+    """
+
+    def setup(self) -> None:
+        super().setup()
+        if voice_requested():
+            from manim_voiceover.services.pyttsx3 import PyTTSX3Service
+
+            class EspeakService(PyTTSX3Service):
+                """pyttsx3 on espeak-ng writes WAV data; name the files .wav, not .mp3, so
+                manim-voiceover reads their duration as WAV."""
+
+                def generate_from_text(self, text: str, cache_dir: object = None,
+                                       path: object = None, **kwargs: object) -> object:
+                    if path is None:
+                        data = {"input_text": text, "service": "pyttsx3"}
+                        path = self.get_audio_basename(data) + ".wav"
+                    return super().generate_from_text(text, cache_dir, path, **kwargs)
+
+            # The narrator writes the subcaptions itself, with or without a voice.
+            self.set_speech_service(EspeakService(), create_subcaption=False)
 
 #: The three experiments of the lecture, by the width of their first hidden layer.
 WIDTHS = (2, 3, 4)
@@ -67,14 +128,27 @@ class LectureRuns:
         return self.trajectory(2)
 
 
+#: The lecture's narration: edit or translate the words there, not here.
+NARRATION_FILE = Path(__file__).resolve().parent / "narration" / "circles.toml"
+
+
+def narrator(scene: mn.Scene) -> Narrator:
+    """The scene's narrator (created on first use, reading :data:`NARRATION_FILE`)."""
+    if getattr(scene, "narrator", None) is None:
+        scene.narrator = Narrator(scene, Narration.load(NARRATION_FILE))
+    return scene.narrator
+
+
 def _title_bar(text: str) -> mn.MarkupText:
     return caption(text, font_size=34).to_edge(mn.UP, buff=0.3)
 
 
 def _clear(scene: mn.Scene, run_time: float = 0.8) -> None:
-    if scene.mobjects:
-        scene.play(*[mn.FadeOut(m) for m in scene.mobjects], run_time=run_time)
-    scene.clear()
+    """Fade out everything but the narration captions (foreground mobjects)."""
+    leaving = [m for m in scene.mobjects if m not in scene.foreground_mobjects]
+    if leaving:
+        scene.play(*[mn.FadeOut(m) for m in leaving], run_time=run_time)
+    scene.remove(*leaving)
 
 
 def chapter_title(scene: mn.Scene, runs: LectureRuns) -> None:
@@ -83,10 +157,13 @@ def chapter_title(scene: mn.Scene, runs: LectureRuns) -> None:
     subtitle = caption("two rings, three small networks, and the line that separates them",
                        font_size=28, color=mn.GREY_A).next_to(title, mn.DOWN, buff=0.35)
     note = caption("every picture is computed by a trained Keras network",
-                   font_size=22, color=mn.GREY_B).to_edge(mn.DOWN, buff=0.5)
-    scene.play(mn.Write(title), run_time=1.5)
-    scene.play(mn.FadeIn(subtitle, shift=0.2 * mn.UP), mn.FadeIn(note))
-    scene.wait(2)
+                   font_size=22, color=mn.GREY_B).to_edge(mn.DOWN, buff=1.0)
+    say = narrator(scene).say
+    with say("title.intro"):
+        scene.play(mn.Write(title), run_time=1.5)
+        scene.play(mn.FadeIn(subtitle, shift=0.2 * mn.UP))
+    with say("title.promise"):
+        scene.play(mn.FadeIn(note))
     _clear(scene)
 
 
@@ -105,11 +182,13 @@ def chapter_data(scene: mn.Scene, runs: LectureRuns) -> None:
         "Task: a network that outputs\np > 0.5 on the outer ring,\np &lt; 0.5 on the inner one.",
         font_size=24, line_spacing=1.1,
     ).next_to(legend, mn.DOWN, buff=0.5, aligned_edge=mn.LEFT)
-    scene.play(mn.FadeIn(heading), mn.Create(view.frame), mn.FadeIn(view.axis_labels))
-    scene.play(mn.FadeIn(view.clouds[1]), mn.FadeIn(legend[0]), run_time=1.2)
-    scene.play(mn.FadeIn(view.clouds[0]), mn.FadeIn(legend[1]), run_time=1.2)
-    scene.play(mn.FadeIn(text))
-    scene.wait(3)
+    say = narrator(scene).say
+    with say("data.rings"):
+        scene.play(mn.FadeIn(heading), mn.Create(view.frame), mn.FadeIn(view.axis_labels))
+        scene.play(mn.FadeIn(view.clouds[1]), mn.FadeIn(legend[0]), run_time=1.2)
+        scene.play(mn.FadeIn(view.clouds[0]), mn.FadeIn(legend[1]), run_time=1.2)
+    with say("data.task"):
+        scene.play(mn.FadeIn(text))
     _clear(scene)
 
 
@@ -131,15 +210,16 @@ def chapter_inside_a_layer(scene: mn.Scene, runs: LectureRuns) -> None:
         "This network is untrained:\nits weights are random.",
         font_size=22, line_spacing=1.05,
     ).move_to((3.9, -0.3, 0))
-    scene.play(mn.FadeIn(heading), mn.FadeIn(view), mn.FadeIn(stage))
-    scene.play(mn.FadeIn(lines), run_time=1.0)
+    say = narrator(scene).say
+    with say("inside.idea"):
+        scene.play(mn.FadeIn(heading), mn.FadeIn(view), mn.FadeIn(stage))
+        scene.play(mn.FadeIn(lines), run_time=1.0)
     for n, name in ((1, "layer 1 (2 units)"), (2, "layer 2 (2 units)")):
         new = caption(name, font_size=26, color=BOUNDARY_COLOR).move_to(stage)
-        scene.play(depth.animate.set_value(n), mn.Transform(stage, new), run_time=3,
-                   rate_func=mn.rate_functions.smooth)
-        scene.wait(1)
-    scene.wait(1)
-    view.clear_updaters()
+        with say(f"inside.layer{n}"):
+            scene.play(depth.animate.set_value(n), mn.Transform(stage, new), run_time=3,
+                       rate_func=mn.rate_functions.smooth)
+    view.dynamic.clear_updaters()
     _clear(scene)
 
 
@@ -164,14 +244,18 @@ def chapter_decision_line(scene: mn.Scene, runs: LectureRuns) -> None:
     right = mn.VGroup(eq1, eq2, coef, text).arrange(mn.DOWN, aligned_edge=mn.LEFT, buff=0.35)
     right.move_to((3.9, -0.3, 0))
     view.line.save_state()
-    scene.play(mn.FadeIn(heading), mn.FadeIn(view.frame), mn.FadeIn(view.title),
-               mn.FadeIn(view.grid), mn.FadeIn(view.clouds[0]), mn.FadeIn(view.clouds[1]))
-    scene.play(mn.Write(eq1), run_time=1.2)
+    say = narrator(scene).say
+    with say("line.unit"):
+        scene.play(mn.FadeIn(heading), mn.FadeIn(view.frame), mn.FadeIn(view.title),
+                   mn.FadeIn(view.grid), mn.FadeIn(view.clouds[0]), mn.FadeIn(view.clouds[1]))
+        scene.play(mn.Write(eq1), run_time=1.2)
     scene.add(view)
-    scene.play(mn.Create(view.line), mn.Write(eq2), run_time=1.5)
-    scene.play(mn.FadeIn(coef), mn.FadeIn(text))
-    scene.wait(4)
-    view.clear_updaters()
+    with say("line.line"):
+        scene.play(mn.Create(view.line), mn.Write(eq2), run_time=1.5)
+        scene.play(mn.FadeIn(coef))
+    with say("line.moves"):
+        scene.play(mn.FadeIn(text))
+    view.dynamic.clear_updaters()
     _clear(scene)
 
 
@@ -187,22 +271,22 @@ def chapter_training(scene: mn.Scene, runs: LectureRuns, width: int) -> None:
         font_size=20, color=mn.GREY_A,
     ).next_to(heading, mn.DOWN, buff=0.12)
     panel = ReplayPanel(Replay(traj), title="layer 2 (2 units) with the decision line")
-    scene.play(mn.FadeIn(heading), mn.FadeIn(arch), mn.FadeIn(panel))
+    narr = narrator(scene)
+    with narr.say(f"train{width}.setup"):
+        scene.play(mn.FadeIn(heading), mn.FadeIn(arch), mn.FadeIn(panel))
     add_layered(scene, panel)
-    scene.wait(0.5)
-    scene.play(panel.play_training(REPLAY_SECONDS))
+    watch = f"train{width}.watch"
+    if watch in narr.narration.cues:
+        with narr.say(watch):
+            scene.play(panel.play_training(REPLAY_SECONDS))
+    else:
+        scene.play(panel.play_training(REPLAY_SECONDS))
     final = float(traj.accuracy[-1])
-    verdict = (
-        "the rings stay nested: a line can only cut off part of one"
-        if final < 0.95
-        else "the inner ring is pulled out of the outer one: a line separates them"
-    )
-    result = caption(f"final accuracy {100 * final:.1f} %  ·  {verdict}", font_size=24,
-                     color=BOUNDARY_COLOR).to_edge(mn.DOWN, buff=0.12)
-    scene.play(mn.FadeIn(result))
-    scene.wait(2.5)
-    for m in panel.submobjects:
-        m.clear_updaters()
+    result = caption(f"final accuracy\n{100 * final:.1f} %", font_size=26,
+                     color=BOUNDARY_COLOR).move_to((5.4, -0.9, 0))
+    with narr.say(f"train{width}.verdict"):
+        scene.play(mn.FadeIn(result))
+    panel.dynamic.clear_updaters()
     _clear(scene)
 
 
@@ -218,15 +302,12 @@ def chapter_conclusion(scene: mn.Scene, runs: LectureRuns) -> None:
                                title=f"width {width}: {100 * acc:.1f} %")
         view.clear_updaters()
         views.add(view)
-    text = caption(
-        "Layers 2 wide can only stretch and bend the plane: the rings stay nested.\n"
-        "A third dimension lets the network lift the inner ring out; a line then separates them.",
-        font_size=22, line_spacing=1.1,
-    ).to_edge(mn.DOWN, buff=0.25)
-    scene.play(mn.FadeIn(heading))
-    scene.play(mn.LaggedStart(*[mn.FadeIn(v) for v in views], lag_ratio=0.4), run_time=2.5)
-    scene.play(mn.FadeIn(text))
-    scene.wait(4)
+    say = narrator(scene).say
+    with say("conclusion.compare"):
+        scene.play(mn.FadeIn(heading))
+        scene.play(mn.LaggedStart(*[mn.FadeIn(v) for v in views], lag_ratio=0.4), run_time=2.5)
+    with say("conclusion.lesson"):
+        scene.wait(1)
     _clear(scene, run_time=1.2)
 
 
@@ -252,18 +333,25 @@ def chapter_anatomy(scene: mn.Scene, runs: LectureRuns) -> None:
             font_size=18, color=mn.GREY_A).next_to(view.frame, mn.DOWN, buff=0.1))
     step = caption("the unit circle (green) and the data, before the layer",
                    font_size=24, color=BOUNDARY_COLOR).next_to(heading, mn.DOWN, buff=0.15)
-    scene.play(mn.FadeIn(heading), *[mn.FadeIn(v) for v in views], mn.FadeIn(step))
-    for k, text in enumerate(("1. linear map x W: the unit circle becomes an ellipse;\n"
-                              "its axes are W's singular values (stretch) and directions (rotate)",
-                              "2. bias: + b shifts everything",
-                              "3. tanh bends: points far out saturate near ±1")):
+    say = narrator(scene).say
+    with say("anatomy.intro"):
+        scene.play(mn.FadeIn(heading), *[mn.FadeIn(v) for v in views], mn.FadeIn(step))
+    steps = (
+        ("anatomy.linear", "1. linear map x W: the unit circle becomes an ellipse;\n"
+         "its axes are W's singular values (stretch) and directions (rotate)"),
+        ("anatomy.bias", "2. bias: + b shifts everything"),
+        ("anatomy.tanh", "3. tanh bends: points far out saturate near ±1"),
+    )
+    for k, (cue, text) in enumerate(steps):
         new = caption(text, font_size=24, color=BOUNDARY_COLOR).move_to(step)
-        scene.play(mn.Transform(step, new), run_time=0.6)
-        scene.play(t.animate.set_value(k + 1), run_time=2.5, rate_func=mn.rate_functions.smooth)
-        if k == 0:
-            scene.play(*[mn.FadeIn(n) for n in notes])
-        scene.wait(1.2)
-    scene.wait(1)
+        with say(cue):
+            scene.play(mn.Transform(step, new), run_time=0.6)
+            scene.play(t.animate.set_value(k + 1), run_time=2.5,
+                       rate_func=mn.rate_functions.smooth)
+            if k == 0:
+                scene.play(*[mn.FadeIn(n) for n in notes])
+    with say("anatomy.compare"):
+        scene.wait(0.5)
     for v in views:
         v.dynamic.clear_updaters()
     _clear(scene)
@@ -284,10 +372,10 @@ def chapter_anatomy(scene: mn.Scene, runs: LectureRuns) -> None:
         sub = caption(text, font_size=24, color=BOUNDARY_COLOR).next_to(heading, mn.DOWN,
                                                                         buff=0.15)
         scene.play(mn.FadeIn(heading), mn.FadeIn(sub), *[mn.FadeIn(v) for v in spaces])
-        for k in range(3):
-            scene.play(t.animate.set_value(k + 1), azimuth.animate.increment_value(25),
-                       run_time=2.2, rate_func=mn.rate_functions.smooth)
-        scene.wait(1)
+        with say("anatomy.lift" if layer == "hidden_1" else "anatomy.collapse"):
+            for k in range(3):
+                scene.play(t.animate.set_value(k + 1), azimuth.animate.increment_value(25),
+                           run_time=2.2, rate_func=mn.rate_functions.smooth)
         for v in spaces:
             v.dynamic.clear_updaters()
         _clear(scene)
@@ -306,8 +394,10 @@ def chapter_topology(scene: mn.Scene, runs: LectureRuns) -> None:
         "is a homeomorphism onto its image:\n"
         "it may stretch and bend the dough,\nnever tear it or glue it.",
         font_size=22, line_spacing=1.05).move_to((3.4, 1.2, 0))
-    scene.play(mn.FadeIn(heading), mn.FadeIn(view), mn.FadeIn(text))
-    scene.play(depth.animate.set_value(2.0), run_time=4, rate_func=mn.rate_functions.smooth)
+    say = narrator(scene).say
+    with say("topology.dough"):
+        scene.play(mn.FadeIn(heading), mn.FadeIn(view), mn.FadeIn(text))
+        scene.play(depth.animate.set_value(2.0), run_time=4, rate_func=mn.rate_functions.smooth)
     view.dynamic.clear_updaters()
 
     # An illustration, not a network: what separating the rings in the plane would take.
@@ -317,9 +407,9 @@ def chapter_topology(scene: mn.Scene, runs: LectureRuns) -> None:
     outer = mn.Arc(radius=0.9, start_angle=0.35, angle=2 * np.pi - 0.7, color=CLASS_COLORS[1],
                    stroke_width=5).move_arc_center_to((2.6, -2.2, 0))
     inner = mn.Circle(radius=0.42, color=CLASS_COLORS[0], stroke_width=5).move_to((2.6, -2.2, 0))
-    scene.play(mn.FadeIn(cut_note), mn.Create(outer), mn.Create(inner))
-    scene.play(inner.animate.shift(2.1 * mn.RIGHT), run_time=1.5)
-    scene.wait(1)
+    with say("topology.cut"):
+        scene.play(mn.FadeIn(cut_note), mn.Create(outer), mn.Create(inner))
+        scene.play(inner.animate.shift(2.1 * mn.RIGHT), run_time=1.5)
     scene.play(mn.FadeOut(outer), mn.FadeOut(inner), mn.FadeOut(cut_note))
 
     dets = kernel_determinants(traj)
@@ -329,31 +419,32 @@ def chapter_topology(scene: mn.Scene, runs: LectureRuns) -> None:
     lowest = min(float(np.abs(v).min()) for v in dets.values())
     verdict = caption(f"never 0 (smallest |det W| = {lowest:.2f}):\nthe rings stay nested",
                       font_size=20, color=BOUNDARY_COLOR).next_to(plot, mn.DOWN, buff=0.35)
-    scene.play(mn.FadeIn(plot))
-    scene.play(mn.FadeIn(verdict))
-    scene.wait(3)
+    with say("topology.det"):
+        scene.play(mn.FadeIn(plot))
+        scene.play(mn.FadeIn(verdict))
     _clear(scene)
 
 
 def chapter_folding(scene: mn.Scene, runs: LectureRuns) -> None:
     """(5b) Folding: a 3->2 layer or a ReLU folds the plane onto itself."""
-    for name, title, text in (
+    for name, title, text, cue in (
         (3, "Folding: 3 → 2 lays the plane over itself",
-         "Where the Jacobian det J of input → layer 2 changes sign (pink), the map folds."),
+         "pink: where det J of input → layer 2 changes sign", "folding.fold3"),
         ("circles-relu", "Folding: ReLU flattens half-planes",
-         "Our ReLU network (2 → 2 → 2): det J = 0 where a unit is switched off."),
+         "our ReLU network, 2 → 2 → 2 · pink: edges of the regions where det J = 0",
+         "folding.relu"),
     ):
         replay = runs.replay(name)
         panel = FoldPanel(replay)
         heading = _title_bar(title)
-        sub = caption(text, font_size=22, color=FOLD_COLOR).to_edge(mn.DOWN, buff=0.25)
-        scene.play(mn.FadeIn(heading), mn.FadeIn(panel), mn.FadeIn(sub))
-        scene.wait(4)
+        sub = caption(text, font_size=22, color=FOLD_COLOR).next_to(heading, mn.DOWN, buff=0.12)
+        with narrator(scene).say(cue):
+            scene.play(mn.FadeIn(heading), mn.FadeIn(panel), mn.FadeIn(sub))
         _clear(scene)
 
 
 def _space_chapter(scene: mn.Scene, runs: LectureRuns, width: int, heading_text: str,
-                   note: str, projection: bool) -> None:
+                   note: str, projection: bool, cues: tuple[str, ...]) -> None:
     replay = runs.replay(width)
     traj = replay.trajectory
     proj = pca_projection(traj.arrays["probe.hidden_1"][-1]) if projection else None
@@ -368,9 +459,16 @@ def _space_chapter(scene: mn.Scene, runs: LectureRuns, width: int, heading_text:
     heading = _title_bar(heading_text)
     text = caption(note, font_size=19, line_spacing=1.05)
     text.next_to((2.6, -0.1, 0), mn.DOWN, buff=0, aligned_edge=mn.LEFT)
-    scene.play(mn.FadeIn(heading), mn.FadeIn(view), mn.FadeIn(metrics), mn.FadeIn(text))
-    scene.play(clock.animate.set_value(1.0), azimuth.animate.increment_value(110),
-               run_time=16, rate_func=mn.rate_functions.linear)
+    say = narrator(scene).say
+    with say(cues[0]):
+        scene.play(mn.FadeIn(heading), mn.FadeIn(view), mn.FadeIn(metrics), mn.FadeIn(text))
+    # The replay runs under the remaining cues, one after the other.
+    total, parts = 16.0, len(cues) - 1
+    for k, cue in enumerate(cues[1:]):
+        with say(cue):
+            scene.play(clock.animate.set_value((k + 1) / parts),
+                       azimuth.animate.increment_value(110 / parts),
+                       run_time=total / parts, rate_func=mn.rate_functions.linear)
     scene.play(azimuth.animate.increment_value(40), run_time=3)
     view.dynamic.clear_updaters()
     metrics.dynamic.clear_updaters()
@@ -385,7 +483,7 @@ def chapter_space3d(scene: mn.Scene, runs: LectureRuns) -> None:
         "Yellow: the decision surface,\nthe points that layer 2 sends\nonto the decision line."
         "\n\nTraining lifts the inner ring\nout of the outer one, to the\nother side "
         "of the surface.",
-        projection=False,
+        projection=False, cues=("space3d.intro", "space3d.surface", "space3d.lift"),
     )
 
 
@@ -399,7 +497,7 @@ def chapter_four_d(scene: mn.Scene, runs: LectureRuns) -> None:
         f"Layer 1 has 4 units. We show\nits 3 principal directions\n(of the final image): "
         f"they\nkeep {kept:.1f} % of the spread.\n\nThe other {100 - kept:.1f} % lies along"
         "\na 4th direction this view\nflattens: points that look\nclose may be apart in 4-D.",
-        projection=True,
+        projection=True, cues=("four_d.intro", "four_d.hidden"),
     )
 
 
@@ -421,7 +519,13 @@ CHAPTERS = [
 ]
 
 
-class ChapterScene(mn.Scene):
+def chapter_title_text(section: str) -> str:
+    """``"03b Anatomy of a layer"`` -> ``"3b · Anatomy of a layer"``."""
+    number, _, title = section.partition(" ")
+    return f"{number.lstrip('0')} · {title}"
+
+
+class ChapterScene(LectureScene):
     """Base of single-chapter scenes: subclasses name a chapter in :attr:`chapter`."""
 
     chapter = "01 Title"
@@ -429,6 +533,10 @@ class ChapterScene(mn.Scene):
     def construct(self) -> None:
         chapters = dict(CHAPTERS)
         if self.chapter not in chapters:
-            raise ValueError(f"unknown chapter {self.chapter!r}; expected one of {list(chapters)}")
+            raise ValueError(
+                f"unknown chapter {self.chapter!r}; expected one of {list(chapters)}"
+            )
+        if self.chapter != CHAPTERS[0][0]:
+            narrator(self).chapter_card(chapter_title_text(self.chapter))
         chapters[self.chapter](self, LectureRuns())
 

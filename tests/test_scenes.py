@@ -30,7 +30,13 @@ TINY_CONFIG = {
 
 @pytest.fixture
 def cached_lecture(lecture_runs, lecture_dir, monkeypatch):
-    """Point the trajectory cache at the session's recorded lecture runs."""
+    """Point the trajectory cache at the session's recorded lecture runs.
+
+    The lecture also shows the small ReLU experiment; it is recorded into the same folder.
+    """
+    from geomcore.cache import load_or_record
+
+    load_or_record(find_experiment("circles-relu"), directory=lecture_dir, progress=False)
     monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(lecture_dir))
     return lecture_runs
 
@@ -61,7 +67,7 @@ def test_lecture_constructs_with_every_chapter_as_a_section(cached_lecture):
     assert scene.section_names == [name for name, _ in CHAPTERS]
     # title, data, inside a layer, anatomy, topology, line, 3 replays, folding, 3-D, 4-D, end
     assert len(CHAPTERS) == 13
-    assert 150 < duration < 360, "a lecture of three to six minutes"
+    assert 200 < duration < 480, "a lecture of four to eight minutes"
 
 
 def test_lecture_needs_neither_latex_nor_tensorflow(cached_lecture, lecture_dir, tmp_path):
@@ -101,7 +107,7 @@ def test_missing_trajectory_is_recorded_first(tiny_run, tmp_path, monkeypatch):
 
     calls = []
 
-    def fake_record(experiment, progress=None):
+    def fake_record(experiment, **kwargs):
         calls.append(experiment.name)
         return tiny_run.trajectory
 
