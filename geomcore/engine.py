@@ -189,6 +189,7 @@ class _GraphTrainer:
         self.full_steps, self.tail = divmod(n, batch_size)
         self.steps_per_epoch = self.full_steps + (1 if self.tail else 0)
         self.slots = slots
+        self.epochs_run = 0
         # The data go in as arguments, not captured constants: XLA would compile them into
         # the program as literals, which made compiling several times slower.
         # Fresh closures per trainer: tf.function counts traces per Python function and
@@ -202,12 +203,16 @@ class _GraphTrainer:
         )
 
     # -- graph code -----------------------------------------------------------------------
-    def _unflatten(self, flat: tf.Tensor) -> list[tf.Tensor]:
-        """Split weights flattened into ``(slots, size)`` into ``(slots, *variable.shape)``."""
+    def _unflatten(self, flat: Any, reshape: Callable[[Any, list[int]], Any]) -> list[Any]:
+        """Split weights flattened into ``(slots, size)`` into ``(slots, *variable.shape)``.
+
+        ``reshape`` is ``tf.reshape`` in the graph and ``np.reshape`` on the host (where eager
+        TensorFlow slicing costs more than an epoch of training).
+        """
         out, at = [], 0
         for v in self.variables:
             size = int(np.prod(v.shape))
-            out.append(tf.reshape(flat[:, at : at + size], [-1, *v.shape]))
+            out.append(reshape(flat[:, at : at + size], [-1, *v.shape]))
             at += size
         return out
 
@@ -281,7 +286,7 @@ class _GraphTrainer:
                 lambda: state,
             )
         i, count, ok, failed, loss_sum, buf = state
-        hidden = self._hidden_graph(points, self._unflatten(buf))
+        hidden = self._hidden_graph(points, self._unflatten(buf, tf.reshape))
         return (count, i, failed, loss_sum, buf, *hidden)
 
     # -- host side ------------------------------------------------------------------------
@@ -298,7 +303,10 @@ class _GraphTrainer:
             raise ValueError(
                 f"snapshot mask has shape {mask.shape}; expected ({self.steps_per_epoch},)"
             )
-        iterations = int(self.optimizer.iterations.numpy())
+        # Every earlier epoch ran all its steps (training stops after a non-finite loss),
+        # so the optimizer's iteration count is known without reading it from TensorFlow.
+        iterations = self.epochs_run * self.steps_per_epoch
+        self.epochs_run += 1
         out = self._epoch(
             self.x, self.targets, self.points,
             tf.constant(order, dtype=tf.int32), tf.constant(mask, dtype=tf.bool),
@@ -314,7 +322,7 @@ class _GraphTrainer:
             loss_sum=loss_sum,
             step=iterations + step_in_epoch.astype(np.int64),
             step_in_epoch=step_in_epoch,
-            weights=[np.asarray(w) for w in self._unflatten(out[4])],
+            weights=self._unflatten(np.asarray(out[4]), np.reshape),
             hidden=[np.asarray(h) for h in out[5:]],
         )
 
@@ -455,8 +463,12 @@ def record_with_engine(
     # diverged, the epoch run meanwhile is dropped.
     with ThreadPoolExecutor(max_workers=1) as pool:
         measuring: Future[bool] | None = None
+        ordering = pool.submit(epoch_order, len(x), experiment.seed, 0)
         for epoch in range(t.epochs):
-            res = trainer.run_epoch(epoch_order(len(x), experiment.seed, epoch), masks[epoch])
+            order = ordering.result()
+            # The next epoch's shuffle (about 2 ms for 40,000 points) is drawn meanwhile too.
+            ordering = pool.submit(epoch_order, len(x), experiment.seed, epoch + 1)
+            res = trainer.run_epoch(order, masks[epoch])
             if measuring is not None and not measuring.result():
                 measuring = None
                 break
