@@ -13,6 +13,7 @@ Points are one ``PMobject`` per class; grids and curves one ``VMobject`` with su
 from __future__ import annotations
 
 import contextlib
+import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -1027,7 +1028,9 @@ class Narrator:
 
     def caption_mobject(self, text: str) -> mn.VGroup:
         """The on-screen caption: the text on a dark band at the bottom of the frame."""
-        label = caption(text, font_size=22, max_width=12.8)
+        # Wrap long cues onto two or three lines rather than shrinking them.
+        label = caption("\n".join(textwrap.wrap(text, width=72)), font_size=22,
+                        max_width=12.8, line_spacing=1.0)
         band = mn.RoundedRectangle(
             corner_radius=0.08, width=label.width + 0.4, height=label.height + 0.22,
             fill_color=mn.config.background_color, fill_opacity=0.82, stroke_width=0,

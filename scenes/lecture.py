@@ -242,7 +242,7 @@ def chapter_decision_line(scene: mn.Scene, runs: LectureRuns) -> None:
         font_size=22, line_spacing=1.05,
     )
     right = mn.VGroup(eq1, eq2, coef, text).arrange(mn.DOWN, aligned_edge=mn.LEFT, buff=0.35)
-    right.move_to((3.9, -0.3, 0))
+    right.scale_to_fit_width(min(right.width, 6.6)).move_to((3.55, -0.3, 0))
     view.line.save_state()
     say = narrator(scene).say
     with say("line.unit"):
@@ -323,7 +323,7 @@ def chapter_anatomy(scene: mn.Scene, runs: LectureRuns) -> None:
         net = traj.network(snap)
         ell = kernel_ellipse(net.kernels[0])
         view = StageView(net, "hidden_1", traj.probe_inputs, traj.probe_labels,
-                         traj.grid_inputs, t, center=(-3.4 + 6.8 * i, -0.55, 0), width=4.6,
+                         traj.grid_inputs, t, center=(-3.4 + 6.8 * i, -0.3, 0), width=4.3,
                          title=f"width-2 network, layer 1, {label}")
         views.append(view)
         notes.append(caption(
@@ -366,9 +366,11 @@ def chapter_anatomy(scene: mn.Scene, runs: LectureRuns) -> None:
         for i, (snap, label) in enumerate(((1, "epoch 1"), (-1, "epoch 100"))):
             net = traj3.network(snap)
             src = steps_space(net, layer, traj3.probe_inputs, traj3.grid_inputs[:, ::4])
+            # Pre-activations of a trained layer reach far beyond tanh's cube: fit them all.
+            reach = max(1.0, *(float(np.abs(src(k).grid).max()) for k in (0.0, 1.0, 2.0)))
             spaces.append(SpaceView(src, t, traj3.probe_labels, azimuth, elevation=22,
-                                    center=(-3.4 + 6.8 * i, -0.7, 0), size=1.35,
-                                    title=label))
+                                    center=(-3.4 + 6.8 * i, -0.55, 0), size=1.3 / reach,
+                                    title=f"{label} (cube ±{reach:.1f})", half_side=reach))
         sub = caption(text, font_size=24, color=BOUNDARY_COLOR).next_to(heading, mn.DOWN,
                                                                         buff=0.15)
         scene.play(mn.FadeIn(heading), mn.FadeIn(sub), *[mn.FadeIn(v) for v in spaces])
@@ -414,11 +416,11 @@ def chapter_topology(scene: mn.Scene, runs: LectureRuns) -> None:
 
     dets = kernel_determinants(traj)
     plot = CurvePlot(traj.epochs, {f"layer {k[-1]}": v for k, v in dets.items()},
-                     center=(2.9, -1.5, 0), width=3.6, height=1.8,
+                     center=(2.9, -0.95, 0), width=3.6, height=1.6,
                      title="det W of each layer along training")
     lowest = min(float(np.abs(v).min()) for v in dets.values())
     verdict = caption(f"never 0 (smallest |det W| = {lowest:.2f}):\nthe rings stay nested",
-                      font_size=20, color=BOUNDARY_COLOR).next_to(plot, mn.DOWN, buff=0.35)
+                      font_size=20, color=BOUNDARY_COLOR).next_to(plot, mn.DOWN, buff=0.3)
     with say("topology.det"):
         scene.play(mn.FadeIn(plot))
         scene.play(mn.FadeIn(verdict))

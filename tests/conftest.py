@@ -148,3 +148,17 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     trajectory = record_experiment(experiment)
     path = trajectory.save(tmp_path_factory.mktemp("tiny") / "tiny.npz")
     return Run(experiment, trajectory, path)
+
+
+@pytest.fixture
+def cached_lecture(lecture_runs, lecture_dir, monkeypatch):
+    """Point the trajectory cache at the session's recorded lecture runs.
+
+    The lecture also shows the small ReLU experiment; it is recorded into the same folder.
+    """
+    from geomcore.cache import load_or_record
+    from geomcore.experiment import find_experiment
+
+    load_or_record(find_experiment("circles-relu"), directory=lecture_dir, progress=False)
+    monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(lecture_dir))
+    return lecture_runs

@@ -19,7 +19,6 @@ import pytest
 
 from geomcore.narration import Narration, NarrationError, reading_time
 from scenes.lecture import NARRATION_FILE
-from tests.test_scenes import cached_lecture  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 SRT_TIME = re.compile(r"(\d+):(\d\d):(\d\d),(\d{3}) --> (\d+):(\d\d):(\d\d),(\d{3})")
@@ -91,7 +90,7 @@ def test_lecture_says_every_cue_once_for_at_least_its_reading_time(cached_lectur
     narration = Narration.load(NARRATION_FILE)
     shown = scene.narrator.cues_shown
     assert sorted(c for c, _, _ in shown) == sorted(narration.cues)
-    for cue, start, seconds in shown:
+    for cue, _start, seconds in shown:
         assert seconds >= reading_time(narration[cue]) - 1 / 4 - 1e-9, cue
     starts = [start for _, start, _ in shown]
     assert starts == sorted(starts)

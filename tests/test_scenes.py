@@ -28,19 +28,6 @@ TINY_CONFIG = {
 }
 
 
-@pytest.fixture
-def cached_lecture(lecture_runs, lecture_dir, monkeypatch):
-    """Point the trajectory cache at the session's recorded lecture runs.
-
-    The lecture also shows the small ReLU experiment; it is recorded into the same folder.
-    """
-    from geomcore.cache import load_or_record
-
-    load_or_record(find_experiment("circles-relu"), directory=lecture_dir, progress=False)
-    monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(lecture_dir))
-    return lecture_runs
-
-
 def test_circles_module_holds_exactly_one_scene():
     import scenes.circles as module
 
