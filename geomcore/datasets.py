@@ -2,26 +2,34 @@
 
 Every generator takes keyword-only options and a ``seed``, and returns inputs ``x`` of shape
 ``(n, 2)`` (float32, data units) and labels ``y`` of shape ``(n,)`` (int64, values 0 and 1).
+The dataset ``csv`` reads the user's own points from a file instead (:func:`load_csv`).
 Numpy only: this module never imports TensorFlow or Manim.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import inspect
+import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from geomcore.errors import DatasetError
 
 __all__ = [
+    "CSV_COLUMNS",
     "DATASETS",
     "concentric_circles",
+    "csv_points",
     "data_hash",
     "epoch_order",
     "dataset_parameters",
+    "file_hash",
     "gaussian_blobs",
+    "load_csv",
     "make_dataset",
     "two_moons",
     "two_spirals",
@@ -221,12 +229,137 @@ def gaussian_blobs(
     return _finish([left, right], [0, 1])
 
 
+#: Columns a CSV of points must name in its header line (in any order).
+CSV_COLUMNS = ("x1", "x2", "label")
+
+
+def load_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read points and labels from a CSV file with the header ``x1,x2,label``.
+
+    The first line names the columns (any order; other columns are ignored); every other
+    non-blank line is one point: ``x1`` and ``x2`` finite numbers (data units), ``label``
+    0 or 1. Both classes must be present. UTF-8 text, with or without a byte-order mark.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+
+    Returns
+    -------
+    x : ndarray of shape (n, 2), float32
+        The points, in file order.
+    y : ndarray of shape (n,), int64
+        Their labels, 0 or 1.
+
+    Raises
+    ------
+    DatasetError
+        Naming the file (and the line and column where there is one) if the file is missing
+        or unreadable, has no header or lacks a column, a row has too few fields, a value is
+        not a number or not finite, a label is not 0 or 1 (more than two classes), or only
+        one class is present.
+    """
+    path = Path(path)
+    if not str(path):
+        raise DatasetError("dataset 'csv' needs a file: path = \"points.csv\" (x1,x2,label)")
+    try:
+        if not path.is_file():
+            raise DatasetError(f"{path}: no such CSV file")
+        text = path.read_text(encoding="utf-8-sig")
+    except DatasetError:
+        raise
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path}: not a UTF-8 text file; expected CSV text") from None
+    except (OSError, ValueError) as err:
+        raise DatasetError(f"{path}: cannot read CSV file ({err})") from None
+    try:
+        rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1)
+                if any(field.strip() for field in row)]
+    except csv.Error as err:
+        raise DatasetError(f"{path}: not valid CSV ({err})") from None
+    expected = f"expected a header line {','.join(CSV_COLUMNS)}"
+    if not rows:
+        raise DatasetError(f"{path}: empty; {expected}")
+    header_line, header = rows[0]
+    names = [field.strip().lower() for field in header]
+    missing = [c for c in CSV_COLUMNS if c not in names]
+    if missing:
+        raise DatasetError(
+            f"{path}, line {header_line}: missing column(s) {missing} in the header "
+            f"{header!r}; {expected}"
+        )
+    index = {c: names.index(c) for c in CSV_COLUMNS}
+    width = max(index.values()) + 1
+    values = np.empty((len(rows) - 1, 3), dtype=np.float64)
+    for i, (line, row) in enumerate(rows[1:]):
+        if len(row) < width:
+            raise DatasetError(
+                f"{path}, line {line}: {len(row)} field(s); expected {len(names)} "
+                f"({','.join(names)})"
+            )
+        for j, column in enumerate(CSV_COLUMNS):
+            field = row[index[column]].strip()
+            try:
+                value = float(field)
+            except ValueError:
+                raise DatasetError(
+                    f"{path}, line {line}, column {column!r}: {field!r} is not a number"
+                ) from None
+            if not math.isfinite(value):
+                raise DatasetError(
+                    f"{path}, line {line}, column {column!r}: {field!r} is not finite; "
+                    "expected a finite number"
+                )
+            if column == "label" and value not in (0.0, 1.0):
+                raise DatasetError(
+                    f"{path}, line {line}, column 'label': {field!r} is not a class; labels "
+                    "must be 0 or 1 (two classes)"
+                )
+            values[i, j] = value
+    if values.shape[0] == 0:
+        raise DatasetError(f"{path}: no data rows after the header; expected points of both "
+                           "classes 0 and 1")
+    x = values[:, :2].astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        raise DatasetError(f"{path}: coordinates too large for float32; expected |x| < 3e38")
+    y = values[:, 2].astype(np.int64)
+    present = sorted(set(y.tolist()))
+    if present != [0, 1]:
+        raise DatasetError(
+            f"{path}: every point has label {present[0]}; expected both classes 0 and 1"
+        )
+    return x, y
+
+
+def csv_points(*, path: str = "", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The dataset ``csv``: points and labels read from a file by :func:`load_csv`.
+
+    ``seed`` is accepted like every generator's and ignored: the file fixes the data. In an
+    experiment file, ``path`` is relative to the experiment file.
+
+    Returns
+    -------
+    x : ndarray of shape (n, 2), float32
+    y : ndarray of shape (n,), int64
+
+    Raises
+    ------
+    DatasetError
+        See :func:`load_csv`.
+    """
+    if not isinstance(path, (str, Path)):
+        raise DatasetError(f"path must be a string. Received: path={path!r}")
+    return load_csv(path)
+
+
 DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "concentric_circles": concentric_circles,
     "two_moons": two_moons,
     "xor_quadrants": xor_quadrants,
     "two_spirals": two_spirals,
     "gaussian_blobs": gaussian_blobs,
+    "csv": csv_points,
 }
 
 
@@ -272,6 +405,24 @@ def data_hash(x: np.ndarray, y: np.ndarray) -> str:
     for a in (np.ascontiguousarray(x), np.ascontiguousarray(y)):
         h.update(f"{a.dtype.str}{a.shape}".encode())
         h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def file_hash(path: str | Path) -> str:
+    """SHA-256 (hex) of a file's bytes.
+
+    Raises
+    ------
+    DatasetError
+        If the file cannot be read.
+    """
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except (OSError, ValueError) as err:
+        raise DatasetError(f"{path}: cannot read file ({err})") from None
     return h.hexdigest()
 
 

@@ -4,6 +4,10 @@ An experiment says which data, which network, how it is trained and what is reco
 shipped ones live in ``data/experiments/*.toml``. Every key is checked: an unknown key, a
 wrong type or an invalid value raises :class:`ExperimentError` naming the file, the key, the
 value received and what was expected. Numpy and the standard library only.
+
+The dataset ``csv`` reads the user's points from a file: ``[dataset] name = "csv"`` and
+``path = "points.csv"``, relative to the experiment file. The configuration hash of such an
+experiment covers the file's bytes (not its path), so an edited CSV records a new trajectory.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import reprlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geomcore.datasets import DATASETS, dataset_parameters
+import numpy as np
+
+from geomcore.datasets import DATASETS, dataset_parameters, file_hash
 from geomcore.errors import DatasetError, ExperimentError
 
 __all__ = [
@@ -64,6 +71,20 @@ _ALIASES = {
 }
 
 
+#: Largest seed: Keras seeds numpy's legacy generator, which takes 32-bit seeds.
+MAX_SEED = 2**32 - 1
+
+_short = reprlib.Repr()
+_short.maxstring = _short.maxother = 60
+_short.maxlist = _short.maxdict = 8
+_short.maxlevel = 3
+
+
+def _show(value: object) -> str:
+    """``repr(value)``, shortened so an error message stays one readable line."""
+    return _short.repr(value)
+
+
 class _Section:
     """Reads one TOML table, checking keys and types; errors name the file and key."""
 
@@ -72,7 +93,7 @@ class _Section:
         self.prefix = prefix
         if not isinstance(table, dict):
             raise ExperimentError(
-                f"{source}: [{prefix}] must be a table. Received: {table!r}"
+                f"{source}: [{prefix}] must be a table. Received: {_show(table)}"
             )
         self.table = dict(table)
         self.used: set[str] = set()
@@ -82,7 +103,7 @@ class _Section:
 
     def fail(self, name: str, value: object, expected: str) -> ExperimentError:
         return ExperimentError(
-            f"{self.source}: {self.key(name)} = {value!r} is invalid; expected {expected}"
+            f"{self.source}: {self.key(name)} = {_show(value)} is invalid; expected {expected}"
         )
 
     def get(self, name: str, default: Any, kind: str) -> Any:
@@ -113,13 +134,14 @@ class _Section:
         for name in self.table:
             if name not in self.used:
                 raise ExperimentError(
-                    f"{self.source}: unknown key {self.key(name)!r}"
-                    f"{_suggest(name, self.used)}; expected one of {sorted(self.used)}"
+                    f"{self.source}: unknown key {self.key(name)!r} = {_show(self.table[name])}"
+                    f"{_suggest(str(name), self.used)}; expected one of {sorted(self.used)}"
                 )
 
 
 def _suggest(name: str, known: set[str]) -> str:
     alias = _ALIASES.get(name.lower().replace("-", "_"))
+    known = {k for k in known if isinstance(k, str)}
     if alias in known:
         return f" (did you mean {alias}?)"
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
@@ -224,8 +246,24 @@ class Experiment:
         return d
 
     def config_hash(self) -> str:
-        """SHA-256 (hex) of the full configuration, independent of where it was read from."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """SHA-256 (hex) of the full configuration, independent of where it was read from.
+
+        For the ``csv`` dataset the file's path is replaced by the SHA-256 of its bytes, so
+        a moved CSV keeps its hash and an edited one gets a new hash.
+
+        Raises
+        ------
+        ExperimentError
+            If the CSV file of a ``csv`` dataset cannot be read.
+        """
+        d = self.to_dict()
+        if self.dataset.name == "csv":
+            try:
+                digest = file_hash(self.dataset.params.get("path", ""))
+            except DatasetError as err:
+                raise ExperimentError(f"{self.source}: [dataset] {err}") from None
+            d["dataset"]["params"] = {"csv_sha256": digest}
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def replace(self, **changes: Any) -> Experiment:
@@ -263,10 +301,17 @@ class Experiment:
             for key in list(section.table):
                 if key in allowed:
                     default = allowed[key]
-                    kind = "int" if isinstance(default, int) else "float"
+                    kind = (
+                        "str" if isinstance(default, str)
+                        else "int" if isinstance(default, int)
+                        else "float"
+                    )
                     params[key] = section.get(key, default, kind)
             section.used.update(allowed)
             section.finish()
+        if ds_name == "csv" and params.get("path") and source != "<memory>":
+            # A CSV named in an experiment file lives beside it (or where its path says).
+            params["path"] = str((Path(source).parent / params["path"]).resolve())
 
         md = _Section(source, "model", top.get("model", {}, "table"))
         widths = md.get("hidden_widths", list(ModelConfig.hidden_widths), "list")
@@ -325,12 +370,20 @@ def _validate(e: Experiment) -> None:
     src = e.source
 
     def fail(key: str, value: object, expected: str) -> ExperimentError:
-        return ExperimentError(f"{src}: {key} = {value!r} is invalid; expected {expected}")
+        return ExperimentError(f"{src}: {key} = {_show(value)} is invalid; expected {expected}")
 
-    if not isinstance(e.name, str) or not e.name or "/" in e.name:
-        raise fail("name", e.name, "a non-empty string without '/'")
-    if isinstance(e.seed, bool) or not isinstance(e.seed, int) or e.seed < 0:
-        raise fail("seed", e.seed, "a non-negative integer")
+    if (
+        not isinstance(e.name, str)
+        or not e.name
+        or len(e.name) > 100
+        or not e.name.isprintable()
+        or any(c in e.name for c in "/\\")
+        or e.name.startswith(".")
+    ):
+        raise fail("name", e.name, "a printable string of 1 to 100 characters without '/', "
+                   "'\\' or a leading '.' (it names the trajectory file)")
+    if isinstance(e.seed, bool) or not isinstance(e.seed, int) or not 0 <= e.seed <= MAX_SEED:
+        raise fail("seed", e.seed, f"an integer in [0, {MAX_SEED}]")
     if e.dataset.name not in DATASETS:
         raise fail("dataset.name", e.dataset.name, f"one of {sorted(DATASETS)}")
     try:
@@ -348,7 +401,14 @@ def _validate(e: Experiment) -> None:
             ):
                 raise fail("dataset.n_per_class", probe["n_per_class"], "a positive integer")
             probe["n_per_class"] = 1
-        DATASETS[e.dataset.name](seed=0, **probe)
+        with np.errstate(all="raise"):
+            x, _ = DATASETS[e.dataset.name](seed=0, **probe)
+        if not np.all(np.isfinite(x)):
+            raise DatasetError(f"the parameters {_show(e.dataset.params)} give points that are "
+                               "not finite; expected smaller values")
+    except FloatingPointError:
+        raise fail("dataset", e.dataset.params,
+                   "parameters whose points are finite (a value overflows)") from None
     except DatasetError as err:
         raise ExperimentError(f"{src}: [dataset] {err}") from None
 
