@@ -4,6 +4,12 @@ The path is derived from a hash of the experiment's full configuration and the s
 version, so changing any setting (or the file layout) records a new trajectory instead of
 replaying a stale one. Loading a cached trajectory needs numpy only; recording imports the
 training side (Keras) lazily.
+
+What survives an interruption: a trajectory is written to a temporary file beside its target
+(``.<name>.<random>.tmp``) and renamed over it when complete, so a killed run or save leaves
+the previous file whole under the target's name. A killed process can leave its temporary
+file behind; loading never reads it, and the next recording of that experiment deletes it
+(under the experiment's lock, so never another process's file in progress).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import fcntl
 import hashlib
 import os
 from collections.abc import Callable, Iterator
+from glob import escape as glob_escape
 from pathlib import Path
 
 from geomcore.errors import TrajectoryError
@@ -57,6 +64,17 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _remove_temporaries(path: Path) -> list[Path]:
+    """Delete the temporary files a killed save of ``path`` left behind; return them.
+
+    Call with the lock of ``path`` held: only a save under that lock writes them.
+    """
+    stale = sorted(path.parent.glob(f".{glob_escape(path.name)}.*.tmp"))
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale
 
 
 def _rich_progress(name: str) -> tuple[Callable[[int, int, float], None], Callable[[], None]]:
@@ -145,6 +163,7 @@ def load_or_record(
         # Another process may have recorded it while we waited for the lock.
         if (hit := cached()) is not None:
             return hit, path
+        _remove_temporaries(path)
         from geomcore import training
 
         report, stop = _rich_progress(experiment.name) if progress else (None, lambda: None)

@@ -15,7 +15,7 @@ import click
 
 from geomcore.errors import GeomcoreError
 from geomcore.experiment import EXPERIMENTS_DIR, find_experiment, list_experiments, load_experiment
-from geomcore.trajectory import Trajectory
+from geomcore.trajectory import NO_LEARNING_MARGIN, Trajectory
 
 __all__ = ["main"]
 
@@ -69,12 +69,9 @@ def train_cmd(experiment: str, force: bool, quiet: bool, trainer: str) -> None:
 
     exp = find_experiment(experiment)
     trajectory, path = load_or_record(exp, force=force, progress=not quiet, trainer=trainer)
-    if trajectory.diverged:
-        click.echo(
-            f"warning: {exp.name} diverged at epoch {trajectory.metadata['diverged_at_epoch']:g}; "
-            "the snapshots before it are kept",
-            err=True,
-        )
+    for verdict in (trajectory.divergence_verdict(), trajectory.learning_verdict()):
+        if verdict is not None:
+            click.echo(f"warning: {verdict}", err=True)
     click.echo(str(path))
 
 
@@ -96,5 +93,12 @@ def inspect_cmd(path: Path, as_json: bool) -> None:
     click.echo(f"final loss      {summary['final_loss']:.6f}")
     click.echo(f"final accuracy  {summary['final_accuracy']:.4f}")
     if summary["diverged"]:
-        click.echo(f"DIVERGED        at epoch {summary['diverged_at_epoch']:g}")
+        at = summary["diverged_at_epoch"]
+        click.echo(f"DIVERGED        at epoch {at:g}: a loss or weight became non-finite; "
+                   f"the {summary['snapshots']} snapshot(s) before it are kept"
+                   if at is not None else "DIVERGED        (epoch unknown)")
+    if summary["no_learning"]:
+        click.echo(f"NO LEARNING     final accuracy {summary['final_accuracy']:.4f} is within "
+                   f"{NO_LEARNING_MARGIN:g} of chance ({summary['chance_accuracy']:.4f}, "
+                   "always the majority class)")
     click.echo(f"schema version  {summary['schema_version']}")

@@ -489,6 +489,7 @@ def record_with_engine(
         "experiment": experiment.to_dict(),
         "seed": experiment.seed,
         "data_hash": data_hash(x, y),
+        "class_counts": [int(np.count_nonzero(y == 0)), int(np.count_nonzero(y == 1))],
         "versions": library_versions(),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "layer_names": names,

@@ -282,6 +282,7 @@ class TrajectoryRecorder(keras.callbacks.Callback):
             "experiment": self.experiment,
             "seed": self.seed,
             "data_hash": data_hash(self.x, self.y),
+            "class_counts": [int(np.count_nonzero(self.y == c)) for c in (0, 1)],
             "versions": library_versions(),
             "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "layer_names": [lay.name for lay in self._layers],

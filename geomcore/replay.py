@@ -18,6 +18,7 @@ import contourpy
 import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
 
+from geomcore.errors import TrajectoryError
 from geomcore.geometry import Network, clip_line_to_box
 from geomcore.trajectory import Trajectory
 
@@ -139,6 +140,16 @@ def layer_homotopy(network: Network, x: np.ndarray, t: float) -> np.ndarray:
     return ((1 - frac) * lo + frac * hi).reshape(shape)
 
 
+def _finite_prefix(trajectory: Trajectory) -> int:
+    """Number of leading snapshots whose weights, metrics and hidden outputs are all finite."""
+    ok = np.isfinite(trajectory.loss) & np.isfinite(trajectory.accuracy)
+    for name, a in trajectory.arrays.items():
+        if name.split(".")[0] in ("kernel", "bias", "probe", "grid", "boundary"):
+            ok &= np.all(np.isfinite(a.reshape(a.shape[0], -1)), axis=1)
+    bad = np.flatnonzero(~ok)
+    return int(bad[0]) if bad.size else trajectory.n_snapshots
+
+
 class Replay:
     """A trajectory replayed at any progress ``u`` in [0, 1].
 
@@ -154,10 +165,17 @@ class Replay:
     until_epoch
         Replay only the snapshots up to this epoch (all by default).
 
+    A replay shows only the finite snapshots: it stops before the first snapshot holding a
+    non-finite weight, loss, accuracy or hidden output (a run that diverged keeps only
+    finite snapshots; a hand-made trajectory may not), and :attr:`notice` then says where
+    and why it stops.
+
     Raises
     ------
+    TrajectoryError
+        If fewer than two finite snapshots are left (a :class:`ValueError` too).
     ValueError
-        If the trajectory has fewer than two snapshots or the layer is unknown.
+        If the layer is unknown.
     """
 
     def __init__(
@@ -175,11 +193,27 @@ class Replay:
                 f"no hidden layer {self.layer!r}; expected one of {trajectory.hidden_layer_names}"
             )
         epochs = trajectory.epochs
-        count = trajectory.n_snapshots
+        finite = _finite_prefix(trajectory)
+        count = finite
+        #: Epoch where the replay stops because training diverged, or None.
+        self.diverged_at_epoch: float | None = None
+        if trajectory.diverged:
+            at = trajectory.metadata["diverged_at_epoch"]
+            self.diverged_at_epoch = float(at) if at is not None else float(epochs[finite - 1])
+        if finite < trajectory.n_snapshots:
+            at = float(epochs[finite])
+            self.diverged_at_epoch = min(at, self.diverged_at_epoch or at)
         if until_epoch is not None:
-            count = int(np.searchsorted(epochs, until_epoch, side="right"))
+            count = min(count, int(np.searchsorted(epochs, until_epoch, side="right")))
         if count < 2:
-            raise ValueError(f"a replay needs at least 2 snapshots; {trajectory.name} has {count}")
+            why = (
+                f"; training diverged at epoch {self.diverged_at_epoch:g}"
+                if self.diverged_at_epoch is not None else ""
+            )
+            raise TrajectoryError(
+                f"{trajectory.name}: a replay needs at least 2 finite snapshots; it has "
+                f"{count}{why}"
+            )
         self.n_snapshots = count
         self.index = np.arange(count, dtype=np.float64)
         names = trajectory.layer_names
@@ -201,10 +235,20 @@ class Replay:
         self.epochs = epochs[:count].astype(np.float64)
         self.change = self._change_per_interval(self.layer, count)
         weights = self.change + min_speed * max(float(np.mean(self.change)), 1e-12)
+        # Every interval gets some time, so the clock is strictly increasing even where
+        # nothing moves (min_speed = 0, or all points mapped to one place).
+        weights = np.maximum(weights, 1e-9 * max(float(np.max(weights)), 1e-12))
         cumulative = np.concatenate([[0.0], np.cumsum(weights)])
         self.cumulative = cumulative / cumulative[-1]
         self._warp = PchipInterpolator(self.cumulative, self.index)
         self._frame = lru_cache(maxsize=8)(self._compute_frame)
+
+    @property
+    def notice(self) -> str | None:
+        """What a viewer must be told about this replay, or ``None``: where training diverged."""
+        if self.diverged_at_epoch is None:
+            return None
+        return f"training diverged at epoch {self.diverged_at_epoch:g} — replay stops there"
 
     def _change_per_interval(self, layer: str, count: int) -> np.ndarray:
         """RMS displacement of probe points and grid in the viewed layer, per interval."""

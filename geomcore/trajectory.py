@@ -25,11 +25,15 @@ array                        shape               meaning
 ``grid.<hidden layer>``      (S, G, M, units)    grid lines' image in each hidden layer
 ``metadata``                 () str              JSON, see :data:`METADATA_KEYS`
 ===========================  ==================  ===========================================
+
+The metadata may also hold ``class_counts`` (points of class 0 and class 1 in the training
+data), from which :attr:`Trajectory.no_learning` knows the accuracy of chance.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -40,9 +44,15 @@ from typing import Any
 import numpy as np
 
 from geomcore.errors import TrajectoryError
-from geomcore.geometry import Network
+from geomcore.geometry import ACTIVATION_FUNCTIONS, Network
 
-__all__ = ["MAX_ARRAY_BYTES", "METADATA_KEYS", "SCHEMA_VERSION", "Trajectory"]
+__all__ = [
+    "MAX_ARRAY_BYTES",
+    "METADATA_KEYS",
+    "NO_LEARNING_MARGIN",
+    "SCHEMA_VERSION",
+    "Trajectory",
+]
 
 #: Version of the file layout above; bump it on any incompatible change.
 SCHEMA_VERSION = 1
@@ -66,8 +76,13 @@ METADATA_KEYS = (
     "diverged_at_epoch",
 )
 
-#: Largest single array a trajectory may declare (a guard against hostile headers).
+#: Largest single array a trajectory may declare (a guard against hostile headers); all the
+#: arrays of one file together may not declare more either.
 MAX_ARRAY_BYTES = 4 << 30
+
+#: A run whose final accuracy beats chance by less than this did not learn
+#: (see :meth:`Trajectory.no_learning`).
+NO_LEARNING_MARGIN = 0.05
 
 
 def _atomic_write(path: Path, write: Any) -> None:
@@ -88,6 +103,7 @@ def _atomic_write(path: Path, write: Any) -> None:
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
     """Read every array of an ``.npz`` without unpickling, checking headers first."""
     arrays: dict[str, np.ndarray] = {}
+    total = 0
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
@@ -97,6 +113,8 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
                         ".npy arrays only"
                     )
                 name = info.filename[: -len(".npy")]
+                if name in arrays:
+                    raise TrajectoryError(f"{path}: array {name!r} is stored twice")
                 with zf.open(info) as f:
                     try:
                         version = np.lib.format.read_magic(f)
@@ -115,8 +133,20 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
                             f"{path}: array {name!r} holds Python objects (a pickle); "
                             "refused, trajectories hold numbers and text only"
                         )
-                    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-                    if nbytes > MAX_ARRAY_BYTES or nbytes > info.file_size:
+                    if any(d < 0 for d in shape):
+                        raise TrajectoryError(
+                            f"{path}: array {name!r} declares the negative shape {shape}"
+                        )
+                    # Python integers: a product of hostile dimensions cannot wrap around.
+                    nbytes = math.prod(shape) * dtype.itemsize
+                    total += nbytes
+                    if nbytes > MAX_ARRAY_BYTES or total > MAX_ARRAY_BYTES:
+                        raise TrajectoryError(
+                            f"{path}: array {name!r} declares shape {shape} ({nbytes} bytes), "
+                            f"more than a trajectory may hold ({MAX_ARRAY_BYTES} bytes in all); "
+                            "refused before reading it"
+                        )
+                    if nbytes > info.file_size:
                         raise TrajectoryError(
                             f"{path}: array {name!r} declares shape {shape} ({nbytes} bytes) "
                             f"but its member holds {info.file_size} bytes"
@@ -216,6 +246,40 @@ class Trajectory:
                 "metadata layer_names/widths/activations must be equal-length lists "
                 "ending with the 1-unit output layer"
             )
+        if len(set(names)) != len(names) or any(isinstance(w, bool) for w in widths):
+            raise fail(f"metadata layer_names {names!r} must be distinct names")
+        if not all(isinstance(a, str) and a in ACTIVATION_FUNCTIONS for a in acts) or (
+            acts[-1] != "sigmoid"
+        ):
+            raise fail(
+                f"metadata activations {acts!r} must be among {sorted(ACTIVATION_FUNCTIONS)} "
+                "and end with the sigmoid output unit"
+            )
+        bounds = md["bounds"]
+        if not (
+            isinstance(bounds, list)
+            and len(bounds) == 4
+            and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+            and all(math.isfinite(b) for b in bounds)
+            and bounds[0] < bounds[1]
+            and bounds[2] < bounds[3]
+        ):
+            raise fail(f"metadata bounds {bounds!r} must be a finite box [xmin, xmax, ymin, ymax]")
+        at = md["diverged_at_epoch"]
+        if not isinstance(md["diverged"], bool) or not (
+            at is None
+            or (isinstance(at, (int, float)) and not isinstance(at, bool) and math.isfinite(at))
+        ):
+            raise fail("metadata diverged must be true or false and diverged_at_epoch a number "
+                       "or null")
+        counts = md.get("class_counts")
+        if counts is not None and not (
+            isinstance(counts, list)
+            and len(counts) == 2
+            and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
+            and sum(counts) > 0
+        ):
+            raise fail(f"metadata class_counts {counts!r} must be two counts [class 0, class 1]")
 
         def need(name: str, shape: tuple[int | None, ...], kind: str) -> np.ndarray:
             if name not in self.arrays:
@@ -238,7 +302,9 @@ class Trajectory:
         step = need("step", (s,), "iu")
         need("loss", (s,), "f")
         need("accuracy", (s,), "f")
-        if np.any(np.diff(step) <= 0) or np.any(np.diff(epoch) < 0):
+        if not np.all(np.isfinite(epoch)) or epoch[0] < 0:
+            raise fail("array 'epoch' must hold finite epochs >= 0")
+        if np.any(step[1:] <= step[:-1]) or np.any(epoch[1:] < epoch[:-1]):
             raise fail("snapshots are not in increasing step order")
         need("boundary", (s, widths[-2] + 1), "f")
         fan_in = 2
@@ -248,8 +314,12 @@ class Trajectory:
             fan_in = w
         probe = need("probe_inputs", (None, 2), "f")
         p = probe.shape[0]
-        need("probe_labels", (p,), "iu")
+        labels = need("probe_labels", (p,), "iu")
+        if not np.all((labels == 0) | (labels == 1)):
+            raise fail("array 'probe_labels' must hold class labels 0 and 1 only")
         grid = need("grid_inputs", (None, None, 2), "f")
+        if not (np.all(np.isfinite(probe)) and np.all(np.isfinite(grid))):
+            raise fail("arrays 'probe_inputs' and 'grid_inputs' must be finite")
         g, m = grid.shape[:2]
         for n, w in zip(names[:-1], widths[:-1]):
             need(f"probe.{n}", (s, p, w), "f")
@@ -381,6 +451,53 @@ class Trajectory:
             tuple(self.layer_names),
         )
 
+    @property
+    def chance_accuracy(self) -> float:
+        """Accuracy of always answering the training data's majority class.
+
+        From the metadata's ``class_counts`` (written since issue 7); for older files from
+        the probe labels, which hold half of each class when both classes are large enough.
+        """
+        counts = self.metadata.get("class_counts")
+        if counts:
+            return max(counts) / sum(counts)
+        labels = self.probe_labels
+        if labels.size == 0:
+            return 0.5
+        share = float(np.count_nonzero(labels == 1)) / labels.size
+        return max(share, 1.0 - share)
+
+    @property
+    def no_learning(self) -> bool:
+        """Whether the run ended no better than chance: the one definition geomcore uses.
+
+        True when the final accuracy beats :attr:`chance_accuracy` (always answering the
+        majority class) by less than :data:`NO_LEARNING_MARGIN` (5 points), runs that end
+        *below* chance included.
+        """
+        return float(self.accuracy[-1]) < self.chance_accuracy + NO_LEARNING_MARGIN
+
+    def learning_verdict(self) -> str | None:
+        """One line saying the run did not learn (see :attr:`no_learning`), or ``None``."""
+        if not self.no_learning:
+            return None
+        return (
+            f"{self.name} did not learn: final accuracy {float(self.accuracy[-1]):.4f} is "
+            f"within {NO_LEARNING_MARGIN:g} of chance ({self.chance_accuracy:.4f}, always "
+            "answering the majority class)"
+        )
+
+    def divergence_verdict(self) -> str | None:
+        """One line saying where training diverged, or ``None`` if it did not."""
+        if not self.diverged:
+            return None
+        at = self.metadata["diverged_at_epoch"]
+        where = f"at epoch {at:g}" if at is not None else "(epoch unknown)"
+        return (
+            f"{self.name} diverged {where}: a loss or weight became non-finite; training "
+            f"stopped and the {self.n_snapshots} snapshot(s) before it are kept"
+        )
+
     def summary(self) -> dict[str, Any]:
         """The facts ``geomcore inspect --json`` prints (JSON-able)."""
         exp = self.metadata["experiment"]
@@ -401,6 +518,8 @@ class Trajectory:
             ],
             "diverged": self.diverged,
             "diverged_at_epoch": self.metadata["diverged_at_epoch"],
+            "no_learning": self.no_learning,
+            "chance_accuracy": self.chance_accuracy,
             "schema_version": self.metadata["schema_version"],
             "seed": self.metadata["seed"],
             "data_hash": self.metadata["data_hash"],

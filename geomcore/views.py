@@ -13,6 +13,7 @@ Points are one ``PMobject`` per class; grids and curves one ``VMobject`` with su
 from __future__ import annotations
 
 import contextlib
+import logging
 import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ import numpy as np
 
 from geomcore.anatomy import SpaceContent
 from geomcore.replay import Frame, Replay, boundary_contours
+
+log = logging.getLogger("geomcore")
 
 __all__ = [
     "BOUNDARY_COLOR",
@@ -61,6 +64,8 @@ BOUNDARY_COLOR = mn.ManimColor("#FFE66D")
 GRID_COLOR = mn.ManimColor("#8A8F98")
 #: Text.
 TEXT_COLOR = mn.ManimColor("#EDEDED")
+#: Warnings on screen (a run that diverged).
+WARNING_COLOR = mn.ManimColor("#FF6B6B")
 FONT = "DejaVu Sans"
 MONO_FONT = "DejaVu Sans Mono"
 
@@ -574,17 +579,31 @@ class ReplayPanel(Layered):
 
     All four are driven by one clock, :attr:`clock`; :meth:`play` animates it.
 
+    A run that diverged is replayed up to its last finite snapshot and :attr:`notice` says
+    so on screen (``"training diverged at epoch X — replay stops there"``, see
+    :attr:`geomcore.replay.Replay.notice`). A run that did not learn (see
+    :attr:`geomcore.trajectory.Trajectory.no_learning`) is drawn as recorded and a warning
+    goes to the ``geomcore`` logger.
+
     Parameters
     ----------
     replay
         The replay.
     title
         Shown above the hidden-plane view.
+
+    Attributes
+    ----------
+    notice : MarkupText or None
+        The on-screen notice of a diverged run, below the readout; ``None`` otherwise.
     """
 
     def __init__(self, replay: Replay, *, title: str = "") -> None:
         super().__init__()
         self.replay = replay
+        verdict = replay.trajectory.learning_verdict()
+        if verdict is not None:
+            log.warning("%s; the replay shows a network that did not learn", verdict)
         self.clock = mn.ValueTracker(0.0)
         self.hidden = HiddenPlaneView(replay, self.clock, center=(0.55, -0.4, 0), width=5.2,
                                       title=title or "hidden layer before the output unit")
@@ -597,6 +616,12 @@ class ReplayPanel(Layered):
         # The panel's layers are its blocks' layers, so add_layered(scene, panel) works.
         self.remove(self.static, self.dynamic)
         self.static = mn.Group(*[b.static for b in self.blocks])
+        self.notice: mn.MarkupText | None = None
+        if replay.notice is not None:
+            self.notice = caption("\n".join(textwrap.wrap(replay.notice, width=24)),
+                                  font_size=20, color=WARNING_COLOR, max_width=3.3)
+            self.notice.move_to((3.75, 0.0, 0), aligned_edge=mn.UL)
+            self.static.add(self.notice)
         self.dynamic = mn.Group(*[b.dynamic for b in self.blocks])
         self.add(self.static, self.dynamic)
 
