@@ -218,3 +218,123 @@ def test_bad_input_gives_one_line_and_no_traceback(bad_inputs, case):
     assert "Traceback" not in done.stderr
     for fragment in fragments:
         assert fragment in lines[0]
+
+
+# -- issue 7: bad experiments record nothing; diverged and no-learning runs are flagged ----
+
+BAD_EXPERIMENTS = {
+    # case: (section, key, value, fragments of the one-line error besides the file)
+    "unknown key": ("training", "warmup", 5, ["unknown key 'training.warmup' = 5", "expected"]),
+    "lr for learning_rate": ("training", "lr", 0.01,
+                             ["'training.lr' = 0.01", "did you mean learning_rate"]),
+    "wrong type": ("training", "epochs", "ten", ["training.epochs = 'ten'", "an integer"]),
+    "zero width": ("model", "hidden_widths", [0, 2],
+                   ["model.hidden_widths = [0, 2]", "positive integers"]),
+    "non-integer width": ("model", "hidden_widths", [2.5, 2],
+                          ["model.hidden_widths = [2.5, 2]", "positive integers"]),
+    "viewed layer 4 wide": ("model", "hidden_widths", [3, 4],
+                            ["model.hidden_widths = [3, 4]", "2 units", "3 units"]),
+    "viewed layer 1 wide": ("model", "hidden_widths", [1],
+                            ["model.hidden_widths = [1]", "2 units", "3 units"]),
+    "unknown dataset": ("dataset", "name", "spiral",
+                        ["dataset.name = 'spiral'", "'two_spirals'", "'csv'"]),
+    "unknown activation": ("model", "activation", "gelu",
+                           ["model.activation = 'gelu'", "'tanh'"]),
+    "unknown optimizer": ("training", "optimizer", "rmsprop",
+                          ["training.optimizer = 'rmsprop'", "'sgd', 'adam'"]),
+    "unknown loss": ("training", "loss", "hinge",
+                     ["training.loss = 'hinge'", "'mse', 'binary_crossentropy'"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_EXPERIMENTS))
+def test_bad_experiment_is_one_line_and_records_nothing(runner, write_experiment, tiny_dict,
+                                                        tmp_path, monkeypatch, case):
+    section, key, value, fragments = BAD_EXPERIMENTS[case]
+    tiny_dict[section][key] = value
+    toml = write_experiment(tiny_dict, "bad.toml")
+    before = toml.read_bytes()
+    cache = tmp_path / "bad-cache"
+    monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(cache))
+    monkeypatch.setattr(training, "record_experiment",
+                        lambda *a, **k: pytest.fail("a bad experiment was trained"))
+
+    result = runner.invoke(main, ["train", str(toml), "--quiet"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {toml}: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "expected" in lines[0]
+    # Nothing recorded, nothing half-written, the experiment file untouched.
+    assert not cache.exists() or list(cache.iterdir()) == []
+    assert toml.read_bytes() == before
+
+
+def test_bad_experiment_exits_non_zero_from_the_installed_command(write_experiment, tiny_dict,
+                                                                  tmp_path):
+    tiny_dict["model"]["hidden_widths"] = [3, 0]
+    toml = write_experiment(tiny_dict, "bad.toml")
+    cache = tmp_path / "cmd-cache"
+    done = run("train", str(toml), env={"GEOMCORE_CACHE_DIR": str(cache)})
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip() == (
+        f"Error: {toml}: model.hidden_widths = [3, 0] is invalid; expected a non-empty list "
+        "of positive integers"
+    )
+    assert not cache.exists()
+
+
+def test_a_run_that_does_not_learn_is_flagged_by_train_and_inspect(runner, write_experiment,
+                                                                    tiny_dict, tmp_path,
+                                                                    monkeypatch):
+    # A learning rate of 1e6 saturates every tanh unit at once: the accuracy stays at chance.
+    tiny_dict["training"]["learning_rate"] = 1e6
+    toml = write_experiment(tiny_dict, "saturated.toml")
+    monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(tmp_path / "nl-cache"))
+    trained = runner.invoke(main, ["train", str(toml), "--quiet"])
+    assert trained.exit_code == 0, trained.output
+    path = Path(trained.stdout.strip())
+    t = Trajectory.load(path)
+    assert not t.diverged and t.no_learning and t.chance_accuracy == 0.5
+    assert trained.stderr.strip() == f"warning: {t.learning_verdict()}"
+    assert "tiny did not learn: final accuracy 0.5000 is within 0.05 of chance (0.5000" in (
+        trained.stderr)
+
+    as_json = json.loads(runner.invoke(main, ["inspect", str(path), "--json"]).stdout)
+    assert as_json["no_learning"] is True and as_json["chance_accuracy"] == 0.5
+    assert as_json["diverged"] is False
+    text = runner.invoke(main, ["inspect", str(path)]).stdout
+    [line] = [ln for ln in text.splitlines() if ln.startswith("NO LEARNING")]
+    assert line == ("NO LEARNING     final accuracy 0.5000 is within 0.05 of chance (0.5000, "
+                    "always the majority class)")
+    assert "DIVERGED" not in text
+
+
+def test_a_run_that_learns_is_not_flagged(runner, lecture_runs):
+    run3 = lecture_runs["circles-3d"]
+    assert not run3.trajectory.no_learning and run3.trajectory.learning_verdict() is None
+    summary = json.loads(runner.invoke(main, ["inspect", str(run3.path), "--json"]).stdout)
+    assert summary["no_learning"] is False
+    assert summary["chance_accuracy"] == 0.5  # 20,000 points of each class
+    assert "NO LEARNING" not in runner.invoke(main, ["inspect", str(run3.path)]).stdout
+
+
+def test_inspect_says_a_diverged_run_diverged_in_one_line(runner, make_tiny, tmp_path):
+    from geomcore.training import record_experiment
+
+    t = record_experiment(make_tiny(
+        model={"activation": "linear"},
+        training={"loss": "binary_crossentropy", "learning_rate": 10.0},
+        recording={"snapshot_every_steps": 1}))
+    assert t.diverged and t.n_snapshots >= 2
+    path = t.save(tmp_path / "diverged.npz")
+    text = runner.invoke(main, ["inspect", str(path)]).stdout
+    at = t.metadata["diverged_at_epoch"]
+    [line] = [ln for ln in text.splitlines() if "DIVERGED" in ln]
+    assert line == (f"DIVERGED        at epoch {at:g}: a loss or weight became non-finite; the "
+                    f"{t.n_snapshots} snapshot(s) before it are kept")
+    summary = json.loads(runner.invoke(main, ["inspect", str(path), "--json"]).stdout)
+    assert summary["diverged"] is True and summary["diverged_at_epoch"] == at
+    assert summary["snapshots"] == t.n_snapshots

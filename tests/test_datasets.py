@@ -11,7 +11,9 @@ from geomcore.datasets import (
     data_hash,
     dataset_parameters,
     epoch_order,
+    file_hash,
     gaussian_blobs,
+    load_csv,
     make_dataset,
     two_moons,
     two_spirals,
@@ -220,3 +222,79 @@ def test_epoch_order_is_a_seeded_permutation():
     # The documented source: default_rng([seed, epoch]).
     expected = np.random.default_rng([3, 2]).permutation(1_000)
     assert np.array_equal(epoch_order(1_000, seed=3, epoch=2), expected)
+
+
+# -- the user's own points: csv -----------------------------------------------------------
+
+
+def write_csv(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_csv_reads_points_and_labels_in_file_order(tmp_path):
+    path = write_csv(tmp_path / "points.csv",
+                     "x1,x2,label\n0.5,-1,0\n\n 2 , 3e-1 , 1\n-4.25,0,1.0\n")
+    x, y = load_csv(path)
+    assert x.dtype == np.float32 and x.shape == (3, 2)
+    assert y.dtype == np.int64 and y.tolist() == [0, 1, 1]
+    np.testing.assert_array_equal(x, np.array([[0.5, -1], [2, 0.3], [-4.25, 0]], np.float32))
+    # Columns in any order, extra columns ignored, a byte-order mark tolerated.
+    other = tmp_path / "other.csv"
+    other.write_bytes("\ufefflabel,id,X2,x1\n0,a,-1,0.5\n1,b,0.3,2\n".encode())
+    x2, y2 = load_csv(other)
+    np.testing.assert_array_equal(x2, x[:2]) and np.testing.assert_array_equal(y2, y[:2])
+    assert make_dataset("csv", path=str(path))[1].tolist() == [0, 1, 1]
+
+
+@pytest.mark.parametrize(("text", "fragments"), [
+    ("", ["empty", "expected a header line x1,x2,label"]),
+    ("x1,x2\n0,0\n", ["line 1", "missing column(s) ['label']", "x1,x2,label"]),
+    ("0.1,0.2,1\n0.3,0.4,0\n", ["line 1", "missing column(s) ['x1', 'x2', 'label']"]),
+    ("x1,x2,label\n", ["no data rows", "both classes"]),
+    ("x1,x2,label\n0,0,0\n1,1\n", ["line 3", "2 field(s)", "expected 3"]),
+    ("x1,x2,label\n0,0,0\n1,abc,1\n", ["line 3", "column 'x2'", "'abc' is not a number"]),
+    ("x1,x2,label\n0,0,0\nnan,1,1\n", ["line 3", "column 'x1'", "'nan' is not finite"]),
+    ("x1,x2,label\n0,0,0\n1,-inf,1\n", ["line 3", "column 'x2'", "'-inf' is not finite"]),
+    ("x1,x2,label\n0,0,1\n1,1,yes\n", ["line 3", "column 'label'", "'yes' is not a number"]),
+    ("x1,x2,label\n0,0,0\n1,1,1\n2,2,2\n",
+     ["line 4", "column 'label'", "'2' is not a class", "must be 0 or 1"]),
+    ("x1,x2,label\n0,0,0\n1,1,0.5\n", ["line 3", "'0.5' is not a class"]),
+    ("x1,x2,label\n0,0,1\n1,1,1\n", ["every point has label 1", "both classes 0 and 1"]),
+    ("x1,x2,label\n1e39,0,0\n1,1,1\n", ["too large for float32"]),
+])
+def test_bad_csv_names_the_file_line_and_column(tmp_path, text, fragments):
+    path = write_csv(tmp_path / "points.csv", text)
+    before = path.read_bytes()
+    with pytest.raises(DatasetError) as info:
+        load_csv(path)
+    message = str(info.value)
+    assert message.startswith(str(path))
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
+    assert path.read_bytes() == before  # the user's file is never touched
+
+
+def test_missing_unreadable_or_binary_csv(tmp_path):
+    with pytest.raises(DatasetError, match="no such CSV file") as info:
+        load_csv(tmp_path / "nope.csv")
+    assert str(tmp_path / "nope.csv") in str(info.value)
+    with pytest.raises(DatasetError, match="no such CSV file"):
+        load_csv(tmp_path)  # a directory
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"x1,x2,label\n\xff\xfe\x00\x01")
+    with pytest.raises(DatasetError, match="not a UTF-8 text file"):
+        load_csv(binary)
+    with pytest.raises(DatasetError, match="needs a file"):
+        make_dataset("csv")
+    assert isinstance(info.value, GeomcoreError)
+
+
+def test_file_hash_is_the_sha256_of_the_bytes(tmp_path):
+    import hashlib
+
+    path = write_csv(tmp_path / "points.csv", "x1,x2,label\n0,0,0\n1,1,1\n")
+    assert file_hash(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(DatasetError, match="cannot read file"):
+        file_hash(tmp_path / "gone.csv")

@@ -294,3 +294,90 @@ def test_replace_is_validated(make_tiny):
     assert e.replace(seed=9).seed == 9
     with pytest.raises(ExperimentError):
         e.replace(seed=-1)
+
+
+def test_shipped_hashes_are_unchanged():
+    # Recorded trajectories are found by these hashes; changing them re-records every run.
+    assert {n: find_experiment(n).config_hash()[:16] for n in list_experiments()} == {
+        "circles-2d": "38612bb63f931ade",
+        "circles-3d": "21f471390d6e8a7f",
+        "circles-4d": "7b1ac6e9e678de45",
+        "circles-relu": "889a9741a4b580d8",
+    }
+
+
+# -- the user's own data: dataset "csv" ---------------------------------------------------
+
+CSV = "x1,x2,label\n-1,0,0\n-0.9,0.1,0\n1,0,1\n0.9,-0.1,1\n"
+
+
+def csv_experiment(tiny_dict, folder):
+    tiny_dict["dataset"] = {"name": "csv", "path": "points.csv"}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "points.csv").write_text(CSV)
+    path = folder / "exp.toml"
+    from conftest import to_toml
+
+    path.write_text(to_toml(tiny_dict))
+    return path
+
+
+def test_csv_path_is_relative_to_the_experiment_file(tiny_dict, tmp_path, monkeypatch):
+    path = csv_experiment(tiny_dict, tmp_path / "course")
+    monkeypatch.chdir(tmp_path)  # not the experiment's folder
+    e = load_experiment(path)
+    assert e.dataset.name == "csv"
+    assert e.dataset.params == {"path": str((tmp_path / "course" / "points.csv").resolve())}
+    assert Experiment.from_dict(e.to_dict()) == e
+
+
+def test_csv_config_hash_follows_the_files_bytes_not_its_place(tiny_dict, tmp_path):
+    e = load_experiment(csv_experiment(tiny_dict, tmp_path / "a"))
+    moved = load_experiment(csv_experiment(tiny_dict, tmp_path / "b"))
+    assert e.dataset.params != moved.dataset.params
+    assert e.config_hash() == moved.config_hash()
+    (tmp_path / "b" / "points.csv").write_text(CSV + "0,1,1\n")
+    assert load_experiment(tmp_path / "b" / "exp.toml").config_hash() != e.config_hash()
+
+
+@pytest.mark.parametrize(("csv_text", "fragments"), [
+    (None, ["points.csv: no such CSV file"]),
+    ("x1,label\n0,1\n", ["line 1", "missing column(s) ['x2']"]),
+    ("x1,x2,label\n0,0,0\n0,zero,1\n", ["line 3", "column 'x2'", "'zero' is not a number"]),
+    ("x1,x2,label\n0,0,0\n0,NaN,1\n", ["line 3", "column 'x2'", "not finite"]),
+    ("x1,x2,label\n0,0,1\n1,0,1\n", ["every point has label 1"]),
+    ("x1,x2,label\n0,0,0\n1,0,1\n2,0,3\n", ["line 4", "column 'label'", "must be 0 or 1"]),
+])
+def test_bad_csv_in_an_experiment_names_both_files(tiny_dict, tmp_path, csv_text, fragments):
+    path = csv_experiment(tiny_dict, tmp_path)
+    if csv_text is None:
+        (tmp_path / "points.csv").unlink()
+    else:
+        (tmp_path / "points.csv").write_text(csv_text)
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: [dataset] ")
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_csv_experiment_needs_a_path_of_text(tiny_dict, write_experiment):
+    tiny_dict["dataset"] = {"name": "csv"}
+    with pytest.raises(ExperimentError, match="needs a file"):
+        load_experiment(write_experiment(tiny_dict))
+    tiny_dict["dataset"]["path"] = 3
+    with pytest.raises(ExperimentError, match=r"dataset.path = 3 is invalid; expected a string"):
+        load_experiment(write_experiment(tiny_dict))
+
+
+@pytest.mark.parametrize(("change", "shown"), [
+    ({"seed": 2**32}, "seed = 4294967296"),
+    ({"name": ".hidden"}, "name = '.hidden'"),
+    ({"name": "a\\b"}, "name = " + repr("a\\b")),
+    ({"dataset": {"name": "two_spirals", "turns": 1e308}}, "dataset = "),
+])
+def test_values_that_would_fail_later_are_refused_now(make_tiny, change, shown):
+    with pytest.raises(ExperimentError) as info:
+        make_tiny(**change)
+    assert shown in str(info.value) and "expected" in str(info.value)
