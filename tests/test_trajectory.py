@@ -355,3 +355,133 @@ def test_replay_needs_numpy_only(tiny_run, tmp_path):
     assert result["accuracy"] == expected
     assert result["cached_accuracy"] == expected
     assert result["probe_error"] <= 1e-5
+
+
+# -- issue 7: hostile headers, metadata a render relies on, the no-learning verdict -------
+
+
+def write_members(path, members):
+    """A zip of raw ``.npy`` members: name -> (header dict, data bytes)."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, (header, data) in members.items():
+            with zf.open(f"{name}.npy", "w") as f:
+                np.lib.format.write_array_header_1_0(f, header)
+                f.write(data)
+    return path
+
+
+@pytest.mark.parametrize(("shape", "fragment"), [
+    ((10**12,), "more than a trajectory may hold"),        # 8 TB of float64
+    ((2**40, 2**40), "more than a trajectory may hold"),   # wraps around in int64
+    ((2**62, 4), "more than a trajectory may hold"),       # product exactly 2**64: 0 in int64
+    ((-1, 8), "negative shape"),
+    ((100,), "but its member holds"),                      # 800 bytes declared, 8 held
+])
+def test_enormous_or_lying_header_is_refused_before_reading(tmp_path, monkeypatch, shape,
+                                                            fragment):
+    header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+    path = write_members(tmp_path / "enormous.npz", {"epoch": (header, b"\0" * 8)})
+    before = path.read_bytes()
+    reads = []
+    real_frombuffer = np.frombuffer
+    monkeypatch.setattr(np, "frombuffer", lambda *a, **k: reads.append(1) or real_frombuffer(
+        *a, **k))
+    message = assert_refused(path, "'epoch'", fragment)
+    assert reads == []  # no array data was read
+    assert str(shape) in message
+    assert path.read_bytes() == before
+
+
+def test_arrays_declaring_too_much_together_are_refused(tmp_path, monkeypatch):
+    import geomcore.trajectory as trajectory_module
+
+    monkeypatch.setattr(trajectory_module, "MAX_ARRAY_BYTES", 100)
+    header = {"descr": "<f8", "fortran_order": False, "shape": (8,)}  # 64 bytes each
+    path = write_members(tmp_path / "many.npz", {"a": (header, b"\0" * 64),
+                                                 "b": (header, b"\0" * 64)})
+    assert_refused(path, "'b'", "more than a trajectory may hold (100 bytes in all)")
+
+
+def test_array_stored_twice_is_refused(tmp_path):
+    header = {"descr": "<f8", "fortran_order": False, "shape": (1,)}
+    path = tmp_path / "twice.npz"
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        with zipfile.ZipFile(path, "w") as zf:
+            for _ in range(2):
+                with zf.open("epoch.npy", "w") as f:
+                    np.lib.format.write_array_header_1_0(f, header)
+                    f.write(b"\0" * 8)
+    assert_refused(path, "'epoch' is stored twice")
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    ({"activations": ["tanh", "gelu", "sigmoid"]}, "activations"),
+    ({"activations": ["tanh", "tanh", "tanh"]}, "end with the sigmoid output unit"),
+    ({"layer_names": ["a", "a", "output"]}, "distinct names"),
+    ({"bounds": [1.0, -1.0, 0.0, 1.0]}, "finite box"),
+    ({"bounds": [0, 1, 0]}, "finite box"),
+    ({"diverged": "no"}, "diverged must be true or false"),
+    ({"diverged_at_epoch": "soon"}, "diverged_at_epoch a number"),
+    ({"class_counts": [10]}, "class_counts [10]"),
+    ({"class_counts": [0, 0]}, "class_counts [0, 0]"),
+])
+def test_metadata_a_render_relies_on_is_checked(tiny_run, tmp_path, change, fragment):
+    arrays, metadata = copy_of(tiny_run.trajectory)
+    metadata.update(change)
+    path = write_npz(tmp_path / "meta.npz", arrays, metadata)
+    assert_refused(path, fragment)
+
+
+@pytest.mark.parametrize(("name", "value", "fragment"), [
+    ("epoch", np.array([0.0, 1.0, np.nan, 3.0]), "finite epochs"),
+    ("epoch", np.array([-1.0, 1.0, 2.0, 3.0]), "finite epochs"),
+    ("probe_labels", None, "class labels 0 and 1"),
+    ("grid_inputs", None, "must be finite"),
+])
+def test_arrays_a_render_relies_on_are_checked(tiny_run, tmp_path, name, value, fragment):
+    arrays, metadata = copy_of(tiny_run.trajectory)
+    if name == "probe_labels":
+        arrays[name][0] = 2
+    elif name == "grid_inputs":
+        arrays[name][0, 0, 0] = np.inf
+    else:
+        arrays[name] = value
+    assert_refused(write_npz(tmp_path / "arrays.npz", arrays, metadata), f"'{name}'", fragment)
+
+
+def with_accuracy(trajectory, final, counts=None):
+    arrays, metadata = copy_of(trajectory)
+    arrays["accuracy"][-1] = final
+    if counts is None:
+        metadata.pop("class_counts", None)
+    else:
+        metadata["class_counts"] = counts
+    return Trajectory(arrays, metadata)
+
+
+@pytest.mark.parametrize(("final", "counts", "chance", "flagged"), [
+    (0.5, [200, 200], 0.5, True),
+    (0.549, [200, 200], 0.5, True),
+    (0.551, [200, 200], 0.5, False),
+    (0.3, [200, 200], 0.5, True),     # below chance is no learning either
+    (0.79, [100, 300], 0.75, True),   # always answering class 1 scores 0.75
+    (0.81, [100, 300], 0.75, False),
+    (0.52, None, 0.5, True),          # older files: chance from the balanced probe labels
+])
+def test_no_learning_is_final_accuracy_within_5_points_of_chance(tiny_run, final, counts,
+                                                                 chance, flagged):
+    t = with_accuracy(tiny_run.trajectory, final, counts)
+    assert t.chance_accuracy == pytest.approx(chance)
+    assert t.no_learning is flagged
+    assert t.summary()["no_learning"] is flagged
+    verdict = t.learning_verdict()
+    if flagged:
+        assert verdict == (f"tiny did not learn: final accuracy {final:.4f} is within 0.05 of "
+                           f"chance ({chance:.4f}, always answering the majority class)")
+    else:
+        assert verdict is None
+
+
+def test_recorded_runs_store_their_class_counts(tiny_run):
+    assert tiny_run.trajectory.metadata["class_counts"] == [200, 200]
+    assert Trajectory.load(tiny_run.path).chance_accuracy == 0.5
