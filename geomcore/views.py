@@ -605,13 +605,14 @@ class ReplayPanel(Layered):
         if verdict is not None:
             log.warning("%s; the replay shows a network that did not learn", verdict)
         self.clock = mn.ValueTracker(0.0)
-        self.hidden = HiddenPlaneView(replay, self.clock, center=(0.55, -0.4, 0), width=5.2,
+        # Laid out to leave the bottom 0.9 scene units to two lines of narration captions.
+        self.hidden = HiddenPlaneView(replay, self.clock, center=(0.55, -0.1, 0), width=4.9,
                                       title=title or "hidden layer before the output unit")
-        self.input = InputPlaneView(replay, self.clock, center=(-4.95, 0.7, 0), width=3.2,
+        self.input = InputPlaneView(replay, self.clock, center=(-4.95, 0.95, 0), width=3.0,
                                     title="input plane")
         self.metrics = MetricsReadout(replay, self.clock, corner=(3.75, 1.4, 0), font_size=22)
-        self.loss = LossCurve(replay, self.clock, center=(-4.95, -2.45, 0), width=3.2,
-                              height=1.3)
+        self.loss = LossCurve(replay, self.clock, center=(-4.95, -1.95, 0), width=3.0,
+                              height=1.0)
         self.blocks = (self.input, self.hidden, self.metrics, self.loss)
         # The panel's layers are its blocks' layers, so add_layered(scene, panel) works.
         self.remove(self.static, self.dynamic)

@@ -171,7 +171,7 @@ def chapter_data(scene: mn.Scene, runs: LectureRuns) -> None:
     """(2) The data: two noisy rings, drawn from the real dataset."""
     traj = runs.first
     view = DataPlaneView(traj.probe_inputs, traj.probe_labels, box=traj.bounds,
-                         center=(-2.2, -0.3, 0), width=5.6, title="")
+                         center=(-2.2, -0.1, 0), width=5.2, title="")
     heading = _title_bar("The data: two noisy concentric rings")
     legend = class_legend(
         {1: "class 1: outer ring, radius 1", 0: "class 0: inner ring, radius 0.5"}
@@ -198,7 +198,7 @@ def chapter_inside_a_layer(scene: mn.Scene, runs: LectureRuns) -> None:
     net = traj.network(0)
     depth = mn.ValueTracker(0.0)
     view = LayerMorphView(net, traj.probe_inputs, traj.probe_labels, traj.grid_inputs, depth,
-                          center=(-2.3, -0.35, 0), width=5.4)
+                          center=(-2.3, -0.15, 0), width=5.0)
     heading = _title_bar("Looking inside a layer")
     stage = caption("input plane", font_size=26, color=BOUNDARY_COLOR)
     stage.next_to(view.frame, mn.UP, buff=0.12)
@@ -227,7 +227,7 @@ def chapter_decision_line(scene: mn.Scene, runs: LectureRuns) -> None:
     """(4) The decision line and its equation, on the untrained width-2 network."""
     replay = runs.replay(2)
     clock = mn.ValueTracker(0.0)
-    view = HiddenPlaneView(replay, clock, center=(-2.3, -0.35, 0), width=5.4,
+    view = HiddenPlaneView(replay, clock, center=(-3.6, -0.2, 0), width=4.9,
                            box=(-1.25, 1.25, -1.25, 1.25), title="layer 2 (2 units)")
     a, b, c = replay.frame(0.0).boundary
     heading = _title_bar("The decision line")
@@ -242,7 +242,7 @@ def chapter_decision_line(scene: mn.Scene, runs: LectureRuns) -> None:
         font_size=22, line_spacing=1.05,
     )
     right = mn.VGroup(eq1, eq2, coef, text).arrange(mn.DOWN, aligned_edge=mn.LEFT, buff=0.35)
-    right.scale_to_fit_width(min(right.width, 6.6)).move_to((3.55, -0.3, 0))
+    right.scale_to_fit_width(min(right.width, 6.9)).move_to((3.3, -0.2, 0))
     view.line.save_state()
     say = narrator(scene).say
     with say("line.unit"):
@@ -323,7 +323,7 @@ def chapter_anatomy(scene: mn.Scene, runs: LectureRuns) -> None:
         net = traj.network(snap)
         ell = kernel_ellipse(net.kernels[0])
         view = StageView(net, "hidden_1", traj.probe_inputs, traj.probe_labels,
-                         traj.grid_inputs, t, center=(-3.4 + 6.8 * i, -0.3, 0), width=4.3,
+                         traj.grid_inputs, t, center=(-3.4 + 6.8 * i, -0.15, 0), width=4.0,
                          title=f"width-2 network, layer 1, {label}")
         views.append(view)
         notes.append(caption(
