@@ -94,7 +94,7 @@ def inspect_cmd(path: Path, as_json: bool) -> None:
     click.echo(f"final accuracy  {summary['final_accuracy']:.4f}")
     if summary["diverged"]:
         at = summary["diverged_at_epoch"]
-        click.echo(f"DIVERGED        at epoch {at:g}: a loss or weight became non-finite; "
+        click.echo(f"DIVERGED        at epoch {at:g}: a value became non-finite; "
                    f"the {summary['snapshots']} snapshot(s) before it are kept"
                    if at is not None else "DIVERGED        (epoch unknown)")
     if summary["no_learning"]:

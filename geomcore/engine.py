@@ -361,8 +361,8 @@ def record_with_engine(
     Returns
     -------
     Trajectory
-        ``metadata["trainer"] == "engine"``. If a batch loss, a weight or a snapshot's loss
-        becomes non-finite, training stops, the snapshots before it are kept and the
+        ``metadata["trainer"] == "engine"``. If a batch loss, a weight, a hidden output or a
+        snapshot's loss becomes non-finite, training stops, the snapshots before it are kept and the
         trajectory is marked diverged at that epoch (fractional inside an epoch).
 
     Raises
@@ -421,7 +421,10 @@ def record_with_engine(
         nonlocal diverged_at
         kernels = tuple(np.array(w) for w in weights[0::2])
         biases = tuple(np.array(w) for w in weights[1::2])
-        finite = all(np.all(np.isfinite(w)) for w in weights)
+        # Hidden outputs too: float32 images overflow before float64 weights or loss do.
+        finite = all(np.all(np.isfinite(w)) for w in weights) and all(
+            np.all(np.isfinite(h)) for h in hidden
+        )
         net = Network(kernels, biases, tuple(activations), tuple(names)) if finite else None
         loss, accuracy = net.loss_and_accuracy(x, y, t.loss) if net else (float("nan"), 0.0)
         if net is None or not np.isfinite(loss):

@@ -80,8 +80,8 @@ class TrajectoryRecorder(keras.callbacks.Callback):
     ``every_k_steps > 0``, every k optimizer steps during the first ``dense_epochs`` epochs
     (all epochs if 0). Batch-level snapshots need ``steps_per_execution`` to divide k.
 
-    Training stops at the first non-finite loss or weight; the snapshots before it are kept
-    and the trajectory is marked diverged.
+    Training stops at the first non-finite loss, weight or hidden output; the snapshots
+    before it are kept and the trajectory is marked diverged.
 
     Parameters
     ----------
@@ -241,6 +241,11 @@ class TrajectoryRecorder(keras.callbacks.Callback):
         outs = self._features(pts, training=False)
         if not isinstance(outs, (list, tuple)):
             outs = [outs]
+        outs = [np.asarray(out) for out in outs]
+        if not all(np.all(np.isfinite(out)) for out in outs):
+            # The float32 images overflow before the float64 loss does.
+            self._mark_diverged(epoch)
+            return
         p = self.probe_inputs.shape[0]
         rec: dict[str, np.ndarray] = {
             "epoch": np.float64(epoch),

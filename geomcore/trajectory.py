@@ -494,7 +494,7 @@ class Trajectory:
         at = self.metadata["diverged_at_epoch"]
         where = f"at epoch {at:g}" if at is not None else "(epoch unknown)"
         return (
-            f"{self.name} diverged {where}: a loss or weight became non-finite; training "
+            f"{self.name} diverged {where}: a value became non-finite; training "
             f"stopped and the {self.n_snapshots} snapshot(s) before it are kept"
         )
 

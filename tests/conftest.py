@@ -162,3 +162,33 @@ def cached_lecture(lecture_runs, lecture_dir, monkeypatch):
     load_or_record(find_experiment("circles-relu"), directory=lecture_dir, progress=False)
     monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(lecture_dir))
     return lecture_runs
+
+
+def crafted(trajectory: Trajectory, edit: Any = None, **metadata: Any) -> Trajectory:
+    """A copy of ``trajectory`` with hand-made weights, every recorded image recomputed.
+
+    ``edit(arrays)`` changes the ``kernel.*`` / ``bias.*`` arrays in place; the probe and
+    grid images of every hidden layer and the boundary coefficients are then recomputed from
+    the new weights, snapshot by snapshot, so the file is what a recording of such a network
+    would hold. ``metadata`` entries replace the metadata's.
+    """
+
+    from geomcore.geometry import Network
+
+    arrays = {k: v.copy() for k, v in trajectory.arrays.items()}
+    meta = {**json.loads(json.dumps(trajectory.metadata)), **metadata}
+    if edit is not None:
+        edit(arrays)
+    names = trajectory.layer_names
+    grid_in = arrays["grid_inputs"]
+    for s in range(arrays["epoch"].shape[0]):
+        net = Network(tuple(arrays[f"kernel.{n}"][s] for n in names),
+                      tuple(arrays[f"bias.{n}"][s] for n in names),
+                      tuple(meta["activations"]), tuple(names))
+        probe = net.hidden_outputs(arrays["probe_inputs"])
+        grid = net.hidden_outputs(grid_in.reshape(-1, 2))
+        for n, p, g in zip(names[:-1], probe, grid):
+            arrays[f"probe.{n}"][s] = p
+            arrays[f"grid.{n}"][s] = g.reshape(*grid_in.shape[:2], -1)
+        arrays["boundary"][s] = net.boundary_coefficients()
+    return Trajectory(arrays, meta)

@@ -333,7 +333,7 @@ def test_inspect_says_a_diverged_run_diverged_in_one_line(runner, make_tiny, tmp
     text = runner.invoke(main, ["inspect", str(path)]).stdout
     at = t.metadata["diverged_at_epoch"]
     [line] = [ln for ln in text.splitlines() if "DIVERGED" in ln]
-    assert line == (f"DIVERGED        at epoch {at:g}: a loss or weight became non-finite; the "
+    assert line == (f"DIVERGED        at epoch {at:g}: a value became non-finite; the "
                     f"{t.n_snapshots} snapshot(s) before it are kept")
     summary = json.loads(runner.invoke(main, ["inspect", str(path), "--json"]).stdout)
     assert summary["diverged"] is True and summary["diverged_at_epoch"] == at

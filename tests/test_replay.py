@@ -129,3 +129,57 @@ def test_layer_homotopy_refuses_wide_layers(lecture_runs):
     net = lecture_runs["circles-3d"].trajectory.network(0)
     with pytest.raises(ValueError, match="not 2 units wide"):
         layer_homotopy(net, np.zeros((3, 2)), 0.5)
+
+
+# -- issue 7: only finite snapshots are replayed; degenerate runs keep a valid clock -------
+
+
+def test_replay_stops_before_the_first_non_finite_snapshot(tiny_run):
+    arrays = {k: v.copy() for k, v in tiny_run.trajectory.arrays.items()}
+    arrays["kernel.hidden_2"][2, 0, 0] = np.nan  # a hand-made file: NaN at epoch 2
+    arrays["probe.hidden_2"][2:] = np.inf
+    t = type(tiny_run.trajectory)(arrays, dict(tiny_run.trajectory.metadata))
+    replay = Replay(t)
+    assert replay.n_snapshots == 2 and list(replay.epochs) == [0.0, 1.0]
+    assert replay.diverged_at_epoch == 2.0
+    assert replay.notice == "training diverged at epoch 2 — replay stops there"
+    for u in np.linspace(0, 1, 7):
+        frame = replay.frame(u)
+        assert frame.epoch <= 1.0
+        assert np.all(np.isfinite(frame.probe)) and np.all(np.isfinite(frame.grid))
+
+
+def test_a_run_that_diverged_at_once_cannot_be_replayed(tiny_run):
+    from geomcore.errors import GeomcoreError, TrajectoryError
+
+    arrays = {k: v[:1].copy() if v.shape[:1] == (4,) else v for k, v in
+              tiny_run.trajectory.arrays.items()}
+    meta = {**tiny_run.trajectory.metadata, "diverged": True, "diverged_at_epoch": 0.3}
+    t = type(tiny_run.trajectory)(arrays, meta)
+    with pytest.raises(TrajectoryError) as info:
+        Replay(t)
+    assert str(info.value) == ("tiny: a replay needs at least 2 finite snapshots; it has 1; "
+                               "training diverged at epoch 0.3")
+    assert isinstance(info.value, GeomcoreError) and isinstance(info.value, ValueError)
+
+
+def test_a_run_that_never_moves_still_has_a_valid_clock(tiny_run):
+    from conftest import crafted
+
+    def collapse(arrays):  # every input goes to one point, at every snapshot
+        arrays["kernel.hidden_1"][:] = 0.0
+        arrays["kernel.hidden_2"][:] = arrays["kernel.hidden_2"][:1]
+        arrays["bias.hidden_2"][:] = arrays["bias.hidden_2"][:1]
+        arrays["bias.hidden_1"][:] = arrays["bias.hidden_1"][:1]
+
+    t = crafted(tiny_run.trajectory, collapse)
+    for min_speed in (0.0, 0.25):
+        replay = Replay(t, min_speed=min_speed)
+        assert np.all(replay.change == 0.0)
+        u = np.linspace(0, 1, 21)
+        s = np.array([replay.snapshot_at(v) for v in u])
+        assert np.all(np.isfinite(s)) and np.all(np.diff(s) >= 0)
+        assert s[0] == 0.0 and s[-1] == pytest.approx(replay.n_snapshots - 1)
+        assert replay.progress_at(1.0) == pytest.approx(1 / 3, abs=1e-6)  # uniform
+        probe = replay.frame(0.4).probe
+        np.testing.assert_allclose(probe, np.broadcast_to(probe[0], probe.shape))

@@ -178,3 +178,18 @@ def test_divergence_stops_training_and_keeps_the_snapshots_before_it(make_tiny, 
     loaded = Trajectory.load(t.save(tmp_path / "diverged.npz"))
     assert loaded.diverged and loaded.summary()["diverged_at_epoch"] == t.metadata[
         "diverged_at_epoch"]
+
+
+@pytest.mark.parametrize("trainer", ["engine", "fit"])
+def test_a_snapshot_whose_hidden_images_overflow_is_not_kept(make_tiny, trainer):
+    # Dense snapshots of a blowing-up linear network: the last step before the loss turns
+    # non-finite has finite float64 weights and loss but float32 hidden images of inf.
+    exp = make_tiny(model={"activation": "linear"},
+                    training={"loss": "binary_crossentropy", "learning_rate": 10.0},
+                    recording={"snapshot_every_steps": 1})
+    t = record_experiment(exp, trainer=trainer)
+    assert t.diverged and t.n_snapshots == 8
+    assert t.epochs[-1] < t.metadata["diverged_at_epoch"] <= 9 / 13
+    for name, a in t.arrays.items():
+        if a.dtype.kind == "f":
+            assert np.all(np.isfinite(a)), name

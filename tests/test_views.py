@@ -272,3 +272,148 @@ def test_space_view_projects_the_layer_and_the_decision_surface(lecture_runs):
     u = np.tanh(content.surface.reshape(-1, 3) @ net.kernels[1] + net.biases[1])
     p = sigmoid(u @ net.kernels[2][:, 0] + net.biases[2][0])
     assert np.abs(p - 0.5).max() < 1e-3
+
+
+# -- issue 7: diverged, non-learning and degenerate runs never draw garbage ----------------
+
+
+def drawn_points(mobject: mn.Mobject) -> np.ndarray:
+    """Every point of every mobject in ``mobject``'s family, shape (n, 3)."""
+    parts = [m.points for m in mobject.get_family() if len(m.points)]
+    return np.concatenate(parts) if parts else np.zeros((0, 3))
+
+
+def assert_all_drawn_points_finite(panel: ReplayPanel) -> None:
+    for u in (0.0, 0.2, 0.5, 0.77, 1.0):
+        _at(panel, u)
+        points = drawn_points(panel)
+        assert points.size and np.all(np.isfinite(points)), u
+
+
+@pytest.fixture(scope="module")
+def diverged():
+    """The tiny run with a linear network and a learning rate of 10: it blows up in epoch 1."""
+    from conftest import TINY, merge
+
+    from geomcore.experiment import Experiment
+    from geomcore.training import record_experiment
+
+    return record_experiment(Experiment.from_dict(merge(TINY, {
+        "model": {"activation": "linear"},
+        "training": {"loss": "binary_crossentropy", "learning_rate": 10.0},
+        "recording": {"snapshot_every_steps": 1}})))
+
+
+def test_panel_of_a_diverged_run_says_where_it_stops(diverged):
+    t = diverged
+    at = t.metadata["diverged_at_epoch"]
+    assert t.diverged and t.n_snapshots >= 2 and t.epochs[-1] < at
+    replay = Replay(t)
+    panel = ReplayPanel(replay)
+    assert replay.n_snapshots == t.n_snapshots  # every finite snapshot, nothing after
+    expected = f"training diverged at epoch {at:g} — replay stops there"
+    assert replay.notice == expected
+    assert panel.notice is not None
+    assert " ".join(panel.notice.original_text.split()) == expected
+    assert panel.notice.text == expected.replace(" ", "")  # the glyphs drawn
+    assert panel.notice in panel.static.get_family()  # drawn, on the panel's static layer
+    assert panel.notice.get_left()[0] >= 3.7 and panel.notice.get_right()[0] <= 7.1  # in frame
+    assert_all_drawn_points_finite(panel)
+    _at(panel, 1.0)
+    assert replay.frame(1.0).epoch == pytest.approx(float(t.epochs[-1]))
+
+
+def test_rendered_frame_of_a_diverged_run_shows_the_notice(diverged):
+    from geomcore.views import WARNING_COLOR
+
+    frame, panel = _render_frame(Replay(diverged), 1.0)
+    assert np.all(np.isfinite(drawn_points(panel)))
+    h, w = frame.shape[:2]
+    left, right = panel.notice.get_left()[0], panel.notice.get_right()[0]
+    top, bottom = panel.notice.get_top()[1], panel.notice.get_bottom()[1]
+    cols = slice(int((left / mn.config.frame_width + 0.5) * w),
+                 int((right / mn.config.frame_width + 0.5) * w))
+    rows = slice(int((0.5 - top / mn.config.frame_height) * h),
+                 int((0.5 - bottom / mn.config.frame_height) * h))
+    box = frame[rows, cols, :3].astype(float)
+    want = np.array(WARNING_COLOR.to_rgb()) * 255
+    red = np.abs(box - want).max(axis=-1) < 40
+    assert red.mean() > 0.05  # the notice's glyphs are drawn, in the warning colour
+
+
+def test_panel_of_a_healthy_run_has_no_notice(replay3, caplog):
+    with caplog.at_level("WARNING", logger="geomcore"):
+        panel = ReplayPanel(replay3)
+    assert panel.notice is None and replay3.notice is None
+    assert not replay3.trajectory.no_learning
+    assert caplog.records == []
+
+
+def test_rendering_a_run_that_did_not_learn_warns(tiny_run, caplog):
+    from conftest import crafted
+
+    t = crafted(tiny_run.trajectory)
+    t.arrays["accuracy"][-1] = 0.5
+    with caplog.at_level("WARNING", logger="geomcore"):
+        ReplayPanel(Replay(t))
+    [record] = caplog.records
+    assert record.name == "geomcore" and record.levelname == "WARNING"
+    assert record.getMessage() == (
+        "tiny did not learn: final accuracy 0.5000 is within 0.05 of chance (0.5000, always "
+        "answering the majority class); the replay shows a network that did not learn")
+
+
+def _vertical(arrays):  # b = 0 and c = 0: the decision line is h1 = 0
+    arrays["kernel.output"][:, 1, 0] = 0.0
+    arrays["bias.output"][:] = 0.0
+
+
+def _no_line(arrays):  # a = b = 0: the output unit ignores the layer
+    arrays["kernel.output"][:] = 0.0
+
+
+def _saturated(arrays):  # huge weights: every tanh unit at +-1
+    for name in ("hidden_1", "hidden_2"):
+        arrays[f"kernel.{name}"] *= 1e4
+        arrays[f"bias.{name}"] *= 1e4
+
+
+def _collapsed(arrays):  # every input mapped to one place
+    arrays["kernel.hidden_1"][:] = 0.0
+
+
+@pytest.mark.parametrize("case", ["vertical", "no line", "saturated", "collapsed"])
+def test_degenerate_geometry_is_drawn_or_says_there_is_no_line(tiny_run, case):
+    from conftest import crafted
+
+    edit = {"vertical": _vertical, "no line": _no_line, "saturated": _saturated,
+            "collapsed": _collapsed}[case]
+    t = crafted(tiny_run.trajectory, edit)
+    replay = Replay(t)
+    panel = ReplayPanel(replay)
+    assert_all_drawn_points_finite(panel)
+    hidden = panel.hidden
+    for u in (0.0, 0.5, 1.0):
+        _at(panel, u)
+        frame = replay.frame(u)
+        line_shown = hidden.line.get_stroke_opacity() > 0
+        if case == "vertical":
+            assert line_shown and hidden.no_boundary.string == ""
+            start, end = hidden.line.get_start(), hidden.line.get_end()
+            assert start[0] == pytest.approx(end[0]) == pytest.approx(hidden.plane.center[0])
+            assert abs(start[1] - end[1]) == pytest.approx(hidden.plane.height)
+        elif case == "no line":
+            assert not line_shown
+            assert hidden.no_boundary.string == HiddenPlaneView.NO_LINE
+            assert len(panel.input.boundary.points) == 0  # p = sigmoid(c) everywhere
+        else:
+            segment = frame.decision_segment(hidden.plane.box)
+            assert line_shown == (segment is not None)
+            assert hidden.no_boundary.string == ("" if line_shown else HiddenPlaneView.NO_LINE)
+        if case == "saturated":
+            # Every hidden unit at +-1: the points sit on the corners of the square.
+            assert np.mean(np.abs(np.abs(frame.probe) - 1) < 1e-3) > 0.95
+        if case == "collapsed":
+            cloud = np.concatenate([c.points for c in hidden.clouds.values()])
+            np.testing.assert_allclose(cloud, np.broadcast_to(cloud[0], cloud.shape))
+            assert len(panel.input.boundary.points) == 0  # one output everywhere: no curve
