@@ -260,9 +260,9 @@ def load_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         not a number or not finite, a label is not 0 or 1 (more than two classes), or only
         one class is present.
     """
-    path = Path(path)
-    if not str(path):
+    if not str(path).strip():
         raise DatasetError("dataset 'csv' needs a file: path = \"points.csv\" (x1,x2,label)")
+    path = Path(path)
     try:
         if not path.is_file():
             raise DatasetError(f"{path}: no such CSV file")
@@ -320,9 +320,9 @@ def load_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     if values.shape[0] == 0:
         raise DatasetError(f"{path}: no data rows after the header; expected points of both "
                            "classes 0 and 1")
-    x = values[:, :2].astype(np.float32)
-    if not np.all(np.isfinite(x)):
+    if np.any(np.abs(values[:, :2]) > np.finfo(np.float32).max):
         raise DatasetError(f"{path}: coordinates too large for float32; expected |x| < 3e38")
+    x = values[:, :2].astype(np.float32)
     y = values[:, 2].astype(np.int64)
     present = sorted(set(y.tolist()))
     if present != [0, 1]:
