@@ -583,7 +583,7 @@ class ReplayPanel(Layered):
     so on screen (``"training diverged at epoch X — replay stops there"``, see
     :attr:`geomcore.replay.Replay.notice`). A run that did not learn (see
     :attr:`geomcore.trajectory.Trajectory.no_learning`) is drawn as recorded and a warning
-    goes to the ``geomcore`` logger.
+    goes to the ``geomcore`` logger and the verdict is shown on screen.
 
     Parameters
     ----------
@@ -595,7 +595,8 @@ class ReplayPanel(Layered):
     Attributes
     ----------
     notice : MarkupText or None
-        The on-screen notice of a diverged run, below the readout; ``None`` otherwise.
+        The on-screen notice of a diverged run or of a run that did not learn, below the
+        readout; ``None`` otherwise.
     """
 
     def __init__(self, replay: Replay, *, title: str = "") -> None:
@@ -618,8 +619,10 @@ class ReplayPanel(Layered):
         self.remove(self.static, self.dynamic)
         self.static = mn.Group(*[b.static for b in self.blocks])
         self.notice: mn.MarkupText | None = None
-        if replay.notice is not None:
-            self.notice = caption("\n".join(textwrap.wrap(replay.notice, width=24)),
+        # A diverged run says where it stops; a run that did not learn says so on screen too.
+        message = replay.notice or verdict
+        if message is not None:
+            self.notice = caption("\n".join(textwrap.wrap(message, width=24)),
                                   font_size=20, color=WARNING_COLOR, max_width=3.3)
             self.notice.move_to((3.75, 0.0, 0), aligned_edge=mn.UL)
             self.static.add(self.notice)

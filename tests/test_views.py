@@ -355,7 +355,11 @@ def test_rendering_a_run_that_did_not_learn_warns(tiny_run, caplog):
     t = crafted(tiny_run.trajectory)
     t.arrays["accuracy"][-1] = 0.5
     with caplog.at_level("WARNING", logger="geomcore"):
-        ReplayPanel(Replay(t))
+        panel = ReplayPanel(Replay(t))
+    # The verdict is on screen too, in the notice below the readout.
+    assert panel.notice is not None
+    shown = " ".join(panel.notice.original_text.split())
+    assert shown == t.learning_verdict()
     [record] = caplog.records
     assert record.name == "geomcore" and record.levelname == "WARNING"
     assert record.getMessage() == (
