@@ -55,3 +55,7 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) media data/trajectories
+
+bench: setup
+	$(BIN)/python bench/train.py
+	$(BIN)/python bench/render.py

@@ -67,7 +67,7 @@ def concentric_circles(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two noisy concentric rings: the outer ring is class 1, the inner ring class 0.
 
-    The recipe of the lecture (see ``BRIEF.md``): ``t = linspace(0, 2, n)``, outer points
+    The recipe of the lecture: ``t = linspace(0, 2, n)``, outer points
     ``outer_radius * (sin(pi t), cos(pi t))``, inner points ``inner_radius * (sin(pi t),
     cos(pi t))``, then independent Gaussian noise of standard deviation ``noise`` on each
     coordinate.

@@ -94,10 +94,19 @@ def _atomic_write(path: Path, write: Any) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp creates the file 0600; give it the mode a plain open() would (umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _whole(value: float) -> float | int:
+    """``value`` as an int when it is whole (JSON ``100``, not ``100.0``)."""
+    return int(value) if value.is_integer() else value
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -505,7 +514,7 @@ class Trajectory:
             "experiment": exp.get("name"),
             "widths": self.widths,
             "activation": self.metadata["activations"][0],
-            "epochs": float(self.epochs[-1]),
+            "epochs": _whole(float(self.epochs[-1])),
             "snapshots": self.n_snapshots,
             "steps": int(self.steps[-1]),
             "final_loss": float(self.loss[-1]),

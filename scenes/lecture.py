@@ -53,11 +53,28 @@ __all__ = [
 ]
 
 
+VOICE_ON = ("1", "on", "yes", "true", "espeak", "pyttsx3")
+VOICE_OFF = ("", "0", "off", "no", "false")
+
+
 def voice_requested() -> bool:
-    """Whether ``GEOMCORE_VOICE`` asks for spoken narration (``1``, ``on``, ``espeak``...)."""
-    return os.environ.get("GEOMCORE_VOICE", "").strip().lower() in {
-        "1", "on", "yes", "true", "espeak", "pyttsx3",
-    }
+    """Whether ``GEOMCORE_VOICE`` asks for spoken narration.
+
+    Raises
+    ------
+    SystemExit
+        With a one-line message if the value is neither on (:data:`VOICE_ON`) nor off
+        (:data:`VOICE_OFF`), rather than silently rendering without a voice.
+    """
+    value = os.environ.get("GEOMCORE_VOICE", "").strip().lower()
+    if value in VOICE_ON:
+        return True
+    if value in VOICE_OFF:
+        return False
+    raise SystemExit(
+        f"GEOMCORE_VOICE={value!r} is not understood; expected one of {VOICE_ON} for speech "
+        f"or one of {VOICE_OFF} for captions only"
+    )
 
 
 if voice_requested():
@@ -343,7 +360,8 @@ def chapter_anatomy(scene: mn.Scene, runs: LectureRuns) -> None:
         ("anatomy.tanh", "3. tanh bends: points far out saturate near ±1"),
     )
     for k, (cue, text) in enumerate(steps):
-        new = caption(text, font_size=24, color=BOUNDARY_COLOR).move_to(step)
+        new = caption(text, font_size=24, color=BOUNDARY_COLOR).next_to(heading, mn.DOWN,
+                                                                         buff=0.2)
         with say(cue):
             scene.play(mn.Transform(step, new), run_time=0.6)
             scene.play(t.animate.set_value(k + 1), run_time=2.5,
@@ -395,7 +413,7 @@ def chapter_topology(scene: mn.Scene, runs: LectureRuns) -> None:
         "A 2 → 2 tanh layer whose kernel has det W ≠ 0\n"
         "is a homeomorphism onto its image:\n"
         "it may stretch and bend the dough,\nnever tear it or glue it.",
-        font_size=22, line_spacing=1.05).move_to((3.4, 1.2, 0))
+        font_size=20, line_spacing=1.05).move_to((3.2, 1.3, 0))
     say = narrator(scene).say
     with say("topology.dough"):
         scene.play(mn.FadeIn(heading), mn.FadeIn(view), mn.FadeIn(text))
@@ -455,12 +473,13 @@ def _space_chapter(scene: mn.Scene, runs: LectureRuns, width: int, heading_text:
     names = ("PC<sub>1</sub>", "PC<sub>2</sub>", "PC<sub>3</sub>") if projection else (
         "h<sub>1</sub>", "h<sub>2</sub>", "h<sub>3</sub>")
     view = SpaceView(replay_space(replay, "hidden_1", proj), clock, traj.probe_labels, azimuth,
-                     elevation=24, center=(-2.3, -0.45, 0), size=1.55, axis_names=names,
+                     elevation=24, center=(-2.3, -0.2, 0), size=1.45 if projection else 1.55,
+                     axis_names=names,
                      half_side=1.3 if projection else 1.0)
-    metrics = MetricsReadout(replay, clock, corner=(2.6, 1.3, 0), font_size=22)
+    metrics = MetricsReadout(replay, clock, corner=(2.6, 2.3, 0), font_size=22)
     heading = _title_bar(heading_text)
-    text = caption(note, font_size=19, line_spacing=1.05)
-    text.next_to((2.6, -0.1, 0), mn.DOWN, buff=0, aligned_edge=mn.LEFT)
+    text = caption(note, font_size=18, line_spacing=1.0)
+    text.next_to((2.6, 0.9, 0), mn.DOWN, buff=0, aligned_edge=mn.LEFT)
     say = narrator(scene).say
     with say(cues[0]):
         scene.play(mn.FadeIn(heading), mn.FadeIn(view), mn.FadeIn(metrics), mn.FadeIn(text))

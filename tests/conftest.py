@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from geomcore.experiment import Experiment, find_experiment  # noqa: E402
 from geomcore.trajectory import Trajectory  # noqa: E402
 
-#: The lecture's experiments: first hidden width and learning rate (BRIEF.md).
+#: The lecture's experiments: first hidden width and learning rate.
 LECTURE = {"circles-2d": (2, 0.001), "circles-3d": (3, 0.005), "circles-4d": (4, 0.005)}
 
 #: A tiny experiment: 2 x 200 points, a 2-3-2-1 tanh network, 3 epochs of 13 steps.

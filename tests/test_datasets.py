@@ -46,9 +46,10 @@ def test_concentric_circles_default_radii_within_noise():
         assert np.max(np.abs(rk - radius)) < 6 * 0.005
 
 
-def test_concentric_circles_default_is_the_briefs_recipe_bit_for_bit():
-    # BRIEF.md: n = 20000 per class, t = linspace(0, 2, n); class 1: (sin pi t, cos pi t);
-    # class 0: 0.5 (sin pi t, cos pi t); Gaussian noise sigma 0.005 on each coordinate.
+def test_concentric_circles_default_is_the_lectures_recipe_bit_for_bit():
+    # The lecture's recipe: n = 20000 per class, t = linspace(0, 2, n);
+    # class 1: (sin pi t, cos pi t); class 0: 0.5 (sin pi t, cos pi t);
+    # Gaussian noise sigma 0.005 on each coordinate.
     seed, n = 7, 20_000
     rng = np.random.default_rng(seed)
     t = np.linspace(0, 2, n)

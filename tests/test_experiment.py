@@ -13,7 +13,7 @@ from geomcore.experiment import (
     load_experiment,
 )
 
-#: BRIEF.md, "The lecture's experiments": first hidden width and learning rate.
+#: The lecture's experiments: first hidden width and learning rate.
 LECTURE = {"circles-2d": (2, 0.001), "circles-3d": (3, 0.005), "circles-4d": (4, 0.005)}
 
 

@@ -167,3 +167,16 @@ def test_voice_speaks_each_cue_in_its_window(tmp_path):
         assert rms > 1e-3 * max(1.0, float(np.abs(samples).max())), f"speech during {text!r}"
     # Silence before the first word would mean the voice lags its caption.
     assert cues[0][0] == 0.0
+
+
+@pytest.mark.parametrize(("value", "ok"), [("2", False), ("y", False), ("off", True), ("", True)])
+def test_voice_switch_refuses_values_it_does_not_understand(value, ok):
+    env = {**os.environ, "GEOMCORE_VOICE": value}
+    out = subprocess.run([sys.executable, "-c", "import scenes.lecture"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    if ok:
+        assert out.returncode == 0, out.stderr[-2000:]
+    else:
+        assert out.returncode == 1
+        assert f"GEOMCORE_VOICE={value!r} is not understood" in out.stderr
+        assert "Traceback" not in out.stderr

@@ -7,6 +7,7 @@ process where TensorFlow and Keras cannot be imported.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -485,3 +486,12 @@ def test_no_learning_is_final_accuracy_within_5_points_of_chance(tiny_run, final
 def test_recorded_runs_store_their_class_counts(tiny_run):
     assert tiny_run.trajectory.metadata["class_counts"] == [200, 200]
     assert Trajectory.load(tiny_run.path).chance_accuracy == 0.5
+
+
+def test_saved_file_gets_the_usual_permissions(tiny_run, tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = tiny_run.trajectory.save(tmp_path / "t.npz")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
