@@ -21,7 +21,6 @@ Imports Keras (and TensorFlow) when imported; the replay side never imports this
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,12 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from geomcore.datasets import data_hash, epoch_order
+from geomcore.datasets import epoch_order
 from geomcore.experiment import Experiment
 from geomcore.geometry import Network, grid_lines, padded_bounds
 from geomcore.models import build_model, import_keras, make_optimizer
-from geomcore.recording import _act_name, library_versions, probe_subset
-from geomcore.trajectory import SCHEMA_VERSION, Trajectory
+from geomcore.recording import _act_name, assemble_trajectory, probe_subset, snapshot_record
+from geomcore.trajectory import Trajectory
 
 keras = import_keras()
 import tensorflow as tf  # noqa: E402  (after import_keras, which silences TensorFlow)
@@ -419,30 +418,13 @@ def record_with_engine(
     def add(epoch: float, step: int, weights: list[np.ndarray], hidden: list[np.ndarray]) -> bool:
         """Append a snapshot; False (and nothing appended) if it is not finite."""
         nonlocal diverged_at
-        kernels = tuple(np.array(w) for w in weights[0::2])
-        biases = tuple(np.array(w) for w in weights[1::2])
-        # Hidden outputs too: float32 images overflow before float64 weights or loss do.
-        finite = all(np.all(np.isfinite(w)) for w in weights) and all(
-            np.all(np.isfinite(h)) for h in hidden
-        )
-        net = Network(kernels, biases, tuple(activations), tuple(names)) if finite else None
-        loss, accuracy = net.loss_and_accuracy(x, y, t.loss) if net else (float("nan"), 0.0)
-        if net is None or not np.isfinite(loss):
+        net = Network(tuple(np.array(w) for w in weights[0::2]),
+                      tuple(np.array(w) for w in weights[1::2]), tuple(activations), tuple(names))
+        rec = snapshot_record(epoch, step, net, hidden, n_probe=n_probe,
+                              grid_shape=grid_inputs.shape[:2], x=x, y=y, loss=t.loss)
+        if rec is None:
             diverged_at = float(epoch)
             return False
-        rec: dict[str, np.ndarray] = {
-            "epoch": np.float64(epoch),
-            "step": np.int64(step),
-            "loss": np.float64(loss),
-            "accuracy": np.float64(accuracy),
-            "boundary": net.boundary_coefficients(),
-        }
-        for name, k, b in zip(names, kernels, biases):
-            rec[f"kernel.{name}"] = k
-            rec[f"bias.{name}"] = b
-        for name, h in zip(names[:-1], hidden):
-            rec[f"probe.{name}"] = h[:n_probe]
-            rec[f"grid.{name}"] = h[n_probe:].reshape(*grid_inputs.shape[:2], -1)
         records.append(rec)
         return True
 
@@ -483,26 +465,11 @@ def record_with_engine(
         if measuring is not None:
             measuring.result()
 
-    arrays = {k: np.stack([rec[k] for rec in records]) for k in records[0]}
-    arrays["probe_inputs"] = probe_inputs
-    arrays["probe_labels"] = probe_labels
-    arrays["grid_inputs"] = grid_inputs
-    metadata = {
-        "schema_version": SCHEMA_VERSION,
-        "experiment": experiment.to_dict(),
-        "seed": experiment.seed,
-        "data_hash": data_hash(x, y),
-        "class_counts": [int(np.count_nonzero(y == 0)), int(np.count_nonzero(y == 1))],
-        "versions": library_versions(),
-        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "layer_names": names,
-        "activations": activations,
-        "widths": [int(lay.units) for lay in layers],
-        "loss": t.loss,
-        "steps_per_epoch": steps_per_epoch,
-        "bounds": list(bounds),
-        "trainer": TRAINER_NAME,
-        "diverged": diverged_at is not None,
-        "diverged_at_epoch": diverged_at,
-    }
-    return Trajectory(arrays, metadata)
+    last = Network(tuple(records[-1][f"kernel.{n}"] for n in names),
+                   tuple(records[-1][f"bias.{n}"] for n in names), tuple(activations), tuple(names))
+    return assemble_trajectory(
+        records, net=last, probe_inputs=probe_inputs, probe_labels=probe_labels,
+        grid_inputs=grid_inputs, bounds=bounds, x=x, y=y, experiment=experiment.to_dict(),
+        seed=experiment.seed, loss=t.loss, steps_per_epoch=steps_per_epoch,
+        trainer=TRAINER_NAME, diverged_at_epoch=diverged_at,
+    )

@@ -24,7 +24,13 @@ from geomcore.trajectory import SCHEMA_VERSION, Trajectory
 
 keras = import_keras()
 
-__all__ = ["TrajectoryRecorder", "library_versions", "probe_subset"]
+__all__ = [
+    "TrajectoryRecorder",
+    "assemble_trajectory",
+    "library_versions",
+    "probe_subset",
+    "snapshot_record",
+]
 
 _ACTIVATION_ALIASES = {"absolute": "abs"}
 
@@ -68,6 +74,112 @@ def probe_subset(y: np.ndarray, size: int, seed: int) -> np.ndarray:
         idx = np.flatnonzero(np.asarray(y) == label)
         parts.append(np.sort(rng.choice(idx, size=min(k, idx.size), replace=False)))
     return np.concatenate(parts).astype(np.int64)
+
+
+def snapshot_record(
+    epoch: float,
+    step: int,
+    net: Network,
+    hidden: list[np.ndarray],
+    *,
+    n_probe: int,
+    grid_shape: tuple[int, int],
+    x: np.ndarray,
+    y: np.ndarray,
+    loss: str,
+) -> dict[str, np.ndarray] | None:
+    """One snapshot's row of a trajectory, or ``None`` if it is not finite (divergence).
+
+    Shared by the recording callback and the in-graph engine, so both write the same rows.
+
+    Parameters
+    ----------
+    epoch, step
+        Training epoch (fractional inside an epoch) and optimizer steps taken.
+    net
+        The weights at the snapshot.
+    hidden
+        Each hidden layer's outputs for the probe points then the grid, shapes
+        ``(n_probe + G * M, units)``, as the model computed them.
+    n_probe
+        Number of probe points at the start of each ``hidden`` array.
+    grid_shape
+        ``(G, M)``: grid lines and samples per line.
+    x, y
+        The whole training set, shapes ``(n, 2)`` and ``(n,)``: loss and accuracy are
+        measured on it (one forward pass, :meth:`Network.loss_and_accuracy`).
+    loss
+        ``"mse"`` or ``"binary_crossentropy"``.
+    """
+    weights = (*net.kernels, *net.biases)
+    # Hidden outputs too: float32 images overflow before float64 weights or loss do.
+    if not all(np.all(np.isfinite(w)) for w in weights) or not all(
+        np.all(np.isfinite(h)) for h in hidden
+    ):
+        return None
+    loss_value, accuracy = net.loss_and_accuracy(x, y, loss)
+    if not np.isfinite(loss_value):
+        return None
+    rec: dict[str, np.ndarray] = {
+        "epoch": np.float64(epoch),
+        "step": np.int64(step),
+        "loss": np.float64(loss_value),
+        "accuracy": np.float64(accuracy),
+        "boundary": net.boundary_coefficients(),
+    }
+    for name, k, b in zip(net.layer_names, net.kernels, net.biases):
+        rec[f"kernel.{name}"] = k
+        rec[f"bias.{name}"] = b
+    for name, h in zip(net.layer_names[:-1], hidden):
+        rec[f"probe.{name}"] = h[:n_probe]
+        rec[f"grid.{name}"] = h[n_probe:].reshape(*grid_shape, -1)
+    return rec
+
+
+def assemble_trajectory(
+    records: list[dict[str, np.ndarray]],
+    *,
+    net: Network,
+    probe_inputs: np.ndarray,
+    probe_labels: np.ndarray,
+    grid_inputs: np.ndarray,
+    bounds: tuple[float, float, float, float],
+    x: np.ndarray,
+    y: np.ndarray,
+    experiment: dict[str, Any],
+    seed: int,
+    loss: str,
+    steps_per_epoch: int,
+    trainer: str,
+    diverged_at_epoch: float | None,
+) -> Trajectory:
+    """Stack snapshot rows (:func:`snapshot_record`) into a :class:`Trajectory` with metadata.
+
+    ``net`` gives the layer names, activations and widths (any snapshot's network).
+    """
+    arrays = {k: np.stack([r[k] for r in records]) for k in records[0]}
+    arrays["probe_inputs"] = probe_inputs
+    arrays["probe_labels"] = probe_labels
+    arrays["grid_inputs"] = grid_inputs
+    metadata = {
+        "schema_version": SCHEMA_VERSION,
+        "experiment": experiment,
+        "seed": seed,
+        "data_hash": data_hash(x, y),
+        "class_counts": [int(np.count_nonzero(y == c)) for c in (0, 1)],
+        "versions": library_versions(),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "layer_names": list(net.layer_names),
+        "activations": list(net.activations),
+        "widths": [int(w) for w in net.widths],
+        "loss": loss,
+        "steps_per_epoch": steps_per_epoch,
+        "bounds": list(bounds),
+        "trainer": trainer,
+        "diverged": diverged_at_epoch is not None,
+        "diverged_at_epoch": diverged_at_epoch,
+    }
+    return Trajectory(arrays, metadata)
 
 
 class TrajectoryRecorder(keras.callbacks.Callback):
@@ -230,37 +342,20 @@ class TrajectoryRecorder(keras.callbacks.Callback):
 
     def _snapshot(self, epoch: float) -> None:
         net = self._network()
-        weights_finite = all(np.all(np.isfinite(k)) for k in net.kernels) and all(
-            np.all(np.isfinite(b)) for b in net.biases
-        )
-        loss = net.loss(self.x, self.y, self.loss_kind) if weights_finite else float("nan")
-        if not (weights_finite and np.isfinite(loss)):
+        finite = all(np.all(np.isfinite(w)) for w in (*net.kernels, *net.biases))
+        hidden: list[np.ndarray] = []
+        if finite:  # no point asking Keras for the images of non-finite weights
+            outs = self._features(np.concatenate([self.probe_inputs, self._grid_flat]),
+                                  training=False)
+            hidden = [np.asarray(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
+        rec = snapshot_record(
+            epoch, int(self.model.optimizer.iterations.numpy()), net, hidden,
+            n_probe=self.probe_inputs.shape[0], grid_shape=self.grid_inputs.shape[:2],
+            x=self.x, y=self.y, loss=self.loss_kind,
+        ) if finite else None
+        if rec is None:
             self._mark_diverged(epoch)
             return
-        pts = np.concatenate([self.probe_inputs, self._grid_flat])
-        outs = self._features(pts, training=False)
-        if not isinstance(outs, (list, tuple)):
-            outs = [outs]
-        outs = [np.asarray(out) for out in outs]
-        if not all(np.all(np.isfinite(out)) for out in outs):
-            # The float32 images overflow before the float64 loss does.
-            self._mark_diverged(epoch)
-            return
-        p = self.probe_inputs.shape[0]
-        rec: dict[str, np.ndarray] = {
-            "epoch": np.float64(epoch),
-            "step": np.int64(int(self.model.optimizer.iterations.numpy())),
-            "loss": np.float64(loss),
-            "accuracy": np.float64(net.accuracy(self.x, self.y)),
-            "boundary": net.boundary_coefficients(),
-        }
-        for lay, k, b in zip(self._layers, net.kernels, net.biases):
-            rec[f"kernel.{lay.name}"] = k
-            rec[f"bias.{lay.name}"] = b
-        for lay, out in zip(self._layers[:-1], outs):
-            out = np.asarray(out)
-            rec[f"probe.{lay.name}"] = out[:p]
-            rec[f"grid.{lay.name}"] = out[p:].reshape(*self.grid_inputs.shape[:2], -1)
         self._records.append(rec)
 
     # -- result ---------------------------------------------------------------------------
@@ -278,29 +373,13 @@ class TrajectoryRecorder(keras.callbacks.Callback):
         """
         if not self._records:
             raise RuntimeError("no snapshots recorded; pass the recorder to model.fit first")
-        arrays = {k: np.stack([r[k] for r in self._records]) for k in self._records[0]}
-        arrays["probe_inputs"] = self.probe_inputs
-        arrays["probe_labels"] = self.probe_labels
-        arrays["grid_inputs"] = self.grid_inputs
-        metadata = {
-            "schema_version": SCHEMA_VERSION,
-            "experiment": self.experiment,
-            "seed": self.seed,
-            "data_hash": data_hash(self.x, self.y),
-            "class_counts": [int(np.count_nonzero(self.y == c)) for c in (0, 1)],
-            "versions": library_versions(),
-            "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "layer_names": [lay.name for lay in self._layers],
-            "activations": [_act_name(lay) for lay in self._layers],
-            "widths": [int(lay.units) for lay in self._layers],
-            "loss": self.loss_kind,
-            "steps_per_epoch": self._steps_per_epoch(),
-            "bounds": list(self.bounds),
-            "trainer": self.trainer,
-            "diverged": self.diverged,
-            "diverged_at_epoch": self.diverged_at_epoch,
-        }
-        return Trajectory(arrays, metadata)
+        return assemble_trajectory(
+            self._records, net=self._network(), probe_inputs=self.probe_inputs,
+            probe_labels=self.probe_labels, grid_inputs=self.grid_inputs, bounds=self.bounds,
+            x=self.x, y=self.y, experiment=self.experiment, seed=self.seed,
+            loss=self.loss_kind, steps_per_epoch=self._steps_per_epoch(), trainer=self.trainer,
+            diverged_at_epoch=self.diverged_at_epoch,
+        )
 
 
 def _act_name(layer: Any) -> str:
