@@ -14,7 +14,13 @@ from typing import Any
 import click
 
 from geomcore.errors import GeomcoreError
-from geomcore.experiment import EXPERIMENTS_DIR, find_experiment, list_experiments, load_experiment
+from geomcore.experiment import (
+    EXPERIMENTS_DIR,
+    TRAINERS,
+    find_experiment,
+    list_experiments,
+    load_experiment,
+)
 from geomcore.trajectory import NO_LEARNING_MARGIN, Trajectory
 
 __all__ = ["main"]
@@ -56,8 +62,8 @@ def list_cmd() -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option(
     "--trainer",
-    type=click.Choice(["engine", "fit"]),
-    default="engine",
+    type=click.Choice(TRAINERS),
+    default=TRAINERS[0],
     show_default=True,
     help="engine: whole epochs in one compiled TensorFlow call; fit: keras model.fit with "
     "the recording callback.",

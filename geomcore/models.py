@@ -10,7 +10,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from geomcore.errors import ExperimentError
-from geomcore.experiment import Experiment
+from geomcore.experiment import OPTIMIZERS, Experiment
 
 if TYPE_CHECKING:
     import keras
@@ -66,11 +66,21 @@ def build_model(experiment: Experiment) -> keras.Model:
 
 
 def make_optimizer(experiment: Experiment) -> keras.optimizers.Optimizer:
-    """The experiment's Keras optimizer (SGD with optional momentum, or Adam)."""
+    """The experiment's Keras optimizer: one per name in :data:`~geomcore.experiment.OPTIMIZERS`.
+
+    SGD with ``training.momentum``, or Adam; both with ``training.learning_rate`` per step.
+
+    Raises
+    ------
+    ExperimentError
+        If ``training.optimizer`` is not one of those names (only for an experiment built
+        around validation, e.g. with ``object.__setattr__``).
+    """
     keras = import_keras()
     t = experiment.training
     if t.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate=t.learning_rate, momentum=t.momentum)
     if t.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate=t.learning_rate)
-    raise ExperimentError(f"{experiment.source}: training.optimizer = {t.optimizer!r} unknown")
+    raise ExperimentError(f"{experiment.source}: training.optimizer = {t.optimizer!r} is invalid; "
+                          f"expected one of {list(OPTIMIZERS)}")
