@@ -28,14 +28,20 @@ from geomcore.trajectory import SCHEMA_VERSION, Trajectory
 
 __all__ = ["DEFAULT_CACHE_DIR", "cache_dir", "load_or_record", "trajectory_path"]
 
-#: Default folder of recorded trajectories (git-ignored); ``GEOMCORE_CACHE_DIR`` overrides it.
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / "trajectories"
+#: Default folder of recorded trajectories, relative to the current directory (so
+#: ``./data/trajectories`` from the repository root, git-ignored there), never beside the
+#: installed package; ``GEOMCORE_CACHE_DIR`` overrides it.
+DEFAULT_CACHE_DIR = Path("data") / "trajectories"
 
 
 def cache_dir() -> Path:
-    """The trajectory folder: ``$GEOMCORE_CACHE_DIR`` if set, else :data:`DEFAULT_CACHE_DIR`."""
+    """The trajectory folder, as an absolute path.
+
+    ``$GEOMCORE_CACHE_DIR`` if set and not empty, else :data:`DEFAULT_CACHE_DIR`; a relative
+    folder is taken from the current directory at the time of the call.
+    """
     env = os.environ.get("GEOMCORE_CACHE_DIR")
-    return Path(env) if env else DEFAULT_CACHE_DIR
+    return Path(env or DEFAULT_CACHE_DIR).absolute()
 
 
 def trajectory_path(experiment: Experiment, directory: str | Path | None = None) -> Path:

@@ -57,8 +57,16 @@ def test_cache_dir_from_the_environment(tmp_path, monkeypatch, make_tiny):
     assert cache_dir() == tmp_path / "elsewhere"
     assert trajectory_path(make_tiny()).parent == tmp_path / "elsewhere"
     monkeypatch.delenv("GEOMCORE_CACHE_DIR")
-    assert cache_dir() == DEFAULT_CACHE_DIR
-    assert DEFAULT_CACHE_DIR.parts[-2:] == ("data", "trajectories")
+    # By default: ./data/trajectories of the current directory, never beside the package.
+    monkeypatch.chdir(tmp_path)
+    assert DEFAULT_CACHE_DIR == Path("data", "trajectories")
+    assert cache_dir() == tmp_path / "data" / "trajectories"
+    assert trajectory_path(make_tiny()).parent == tmp_path / "data" / "trajectories"
+    # A relative folder in the environment is taken from the current directory too.
+    monkeypatch.setenv("GEOMCORE_CACHE_DIR", "runs")
+    assert cache_dir() == tmp_path / "runs"
+    monkeypatch.setenv("GEOMCORE_CACHE_DIR", "")
+    assert cache_dir() == tmp_path / "data" / "trajectories"
     # The lecture's runs live there by default, one file per configuration.
     names = {trajectory_path(find_experiment(n)).name for n in ("circles-2d", "circles-3d")}
     assert len(names) == 2
