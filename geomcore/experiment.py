@@ -452,7 +452,7 @@ class Experiment:
                        doc="names the run and its trajectory file (default: the file's stem)")
     seed: int = option(0, "int", check=lambda v: 0 <= v <= MAX_SEED,
                        expected=f"an integer in [0, {MAX_SEED}]",
-                       doc="seeds the data, the initial weights and the batch order")
+                       doc="seeds the data, initial weights, batch order and probe points")
     description: str = option("", doc="one line for geomcore list")
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -460,7 +460,6 @@ class Experiment:
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     grid: GridConfig = field(default_factory=GridConfig)
     source: str = field(default="<memory>", compare=False)
-
 
     def __post_init__(self) -> None:
         _validate(self)
