@@ -108,3 +108,7 @@ def inspect_cmd(path: Path, as_json: bool) -> None:
                    f"{NO_LEARNING_MARGIN:g} of chance ({summary['chance_accuracy']:.4f}, "
                    "always the majority class)")
     click.echo(f"schema version  {summary['schema_version']}")
+
+
+if __name__ == "__main__":  # ``python -m geomcore.cli``, as the installed ``geomcore`` command
+    main()
