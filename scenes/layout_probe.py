@@ -90,14 +90,15 @@ def text_boxes(scene: mn.Scene) -> tuple[TextBox, ...]:
     return tuple(boxes)
 
 
-def probe(storyboard: Callable[[mn.Scene, Any], None], runs: Any,
+def probe(storyboard: Callable[[mn.Scene, Any], None] | None, runs: Any = None,
           base: type[mn.Scene] = mn.Scene) -> tuple[mn.Scene, list[Sample]]:
     """Run ``storyboard(scene, runs)`` under ``dry_run`` and sample its text objects.
 
     Parameters
     ----------
     storyboard
-        A chapter: ``storyboard(scene, runs)`` plays it into ``scene``.
+        A chapter: ``storyboard(scene, runs)`` plays it into ``scene``; ``None`` plays
+        ``base.construct`` (a whole scene, e.g. a standalone chapter scene).
     runs
         The chapter's recorded runs (a :class:`scenes.stage.LectureRuns`).
     base
@@ -112,7 +113,10 @@ def probe(storyboard: Callable[[mn.Scene, Any], None], runs: Any,
 
     class Probe(base):  # type: ignore[misc,valid-type]
         def construct(self) -> None:
-            storyboard(self, runs)
+            if storyboard is None:
+                super().construct()
+            else:
+                storyboard(self, runs)
 
         def play(self, *args: object, **kwargs: object) -> None:
             super().play(*args, **kwargs)
