@@ -2,7 +2,8 @@
 
 :func:`probe` runs one storyboard under Manim's ``dry_run`` and, after every ``play`` and
 ``wait``, notes each visible text object (:class:`manim.Text` / :class:`manim.MarkupText`)
-in the scene: its string, its bounding box in scene units and the scene time in seconds.
+in the scene (and each per-frame ``GlyphText`` line of a readout): its string, its
+bounding box in scene units and the scene time in seconds.
 The layout test (``tests/test_lecture_layout.py``) checks these boxes against the frame and
 each other; the chapter tests check the strings against the run's metadata.
 """
@@ -70,13 +71,19 @@ def _visible(mob: mn.Mobject) -> bool:
     return bool(opacities) and max(opacities) > 0.05
 
 
+def _is_glyph_text(mob: mn.Mobject) -> bool:
+    # The views' per-frame text (readouts): one VMobject holding ``string``, set by set_text.
+    return isinstance(getattr(mob, "string", None), str) and hasattr(mob, "set_text")
+
+
 def text_boxes(scene: mn.Scene) -> tuple[TextBox, ...]:
     """The visible text objects of ``scene`` (every family member), with bounding boxes."""
     seen: set[int] = set()
     boxes = []
     for top in scene.mobjects:
         for mob in top.get_family():
-            if not isinstance(mob, (mn.Text, mn.MarkupText)) or id(mob) in seen:
+            if id(mob) in seen or not (isinstance(mob, (mn.Text, mn.MarkupText))
+                                       or _is_glyph_text(mob)):
                 continue
             seen.add(id(mob))
             if not mob.has_points() and not mob.submobjects:
@@ -85,7 +92,8 @@ def text_boxes(scene: mn.Scene) -> tuple[TextBox, ...]:
                 continue
             left, bottom = mob.get_corner(mn.DL)[:2]
             right, top_ = mob.get_corner(mn.UR)[:2]
-            boxes.append(TextBox(mob.original_text if hasattr(mob, "original_text") else mob.text,
+            string = mob.string if _is_glyph_text(mob) else mob.original_text
+            boxes.append(TextBox(string,
                                  (float(left), float(bottom), float(right), float(top_))))
     return tuple(boxes)
 
