@@ -15,11 +15,13 @@ def storyboard(scene: mn.Scene, runs: stage.LectureRuns) -> None:
     width = facts.first_width(traj)
     proj = pca_projection(traj.arrays["probe.hidden_1"][-1])
     kept = 100 * float(proj.explained.sum())
+    # Beyond the 3 directions drawn: one more for a 4-wide layer, width - 3 in general.
+    hidden = f"a {width}th direction" if width == 4 else f"{width - 3} more directions"
     shots.hidden_space(
         scene, runs, 4, "Four dimensions, seen in three",
         f"Layer 1 has {width} units. We show\nits 3 principal directions\n(of the final image): "
         f"they\nkeep {kept:.1f} % of the spread.\n\nThe other {100 - kept:.1f} % lies along"
-        f"\na {width}th direction this view\nflattens: points that look\n"
+        f"\n{hidden} this view\nflattens: points that look\n"
         f"close may be apart in {width}-D.",
         projection=True, cues=("four_d.intro", "four_d.hidden"),
     )
