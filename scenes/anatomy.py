@@ -1,4 +1,4 @@
-"""Anatomy of a layer: ``manim render scenes/anatomy.py`` (the lecture's chapter 3b alone)."""
+"""Anatomy of a layer: ``manim render scenes/anatomy.py`` (the chapter ``anatomy`` alone)."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from scenes.lecture import ChapterScene
 class LayerAnatomy(ChapterScene):
     """Linear map, bias and tanh of a trained layer, early and late; 2 -> 3 and 3 -> 2."""
 
-    chapter = "03b Anatomy of a layer"
+    chapter = "anatomy"

@@ -1,14 +1,15 @@
 """The flagship lecture: ``manim render scenes/circles.py`` (from the repository root).
 
-One scene, one named section per chapter (``--save_sections`` writes one file each), each
-opening with its title card.
+One scene, one named section per chapter of :data:`scenes.lecture.CHAPTERS`
+(``--save_sections`` writes one file each), each opening with its title card.
 Missing trajectories are recorded first, with a progress bar; cached ones are replayed
 without importing TensorFlow.
 """
 
 from __future__ import annotations
 
-from scenes.lecture import CHAPTERS, LectureRuns, LectureScene, chapter_title_text, narrator
+from scenes.lecture import CHAPTERS, chapter_title_text
+from scenes.stage import LectureRuns, LectureScene, narrator
 
 
 class CirclesLecture(LectureScene):
@@ -20,8 +21,8 @@ class CirclesLecture(LectureScene):
 
     def construct(self) -> None:
         runs = LectureRuns()
-        for index, (name, chapter) in enumerate(CHAPTERS):
-            self.next_section(name)
+        for index, ch in enumerate(CHAPTERS):
+            self.next_section(ch.section)
             if index:  # the title chapter is its own card
-                narrator(self).chapter_card(chapter_title_text(name))
-            chapter(self, runs)
+                narrator(self).chapter_card(chapter_title_text(ch.section))
+            ch.storyboard(self, runs)

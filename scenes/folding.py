@@ -1,4 +1,4 @@
-"""Folding: ``manim render scenes/folding.py`` (the lecture's chapter 5b alone)."""
+"""Folding: ``manim render scenes/folding.py`` (the chapter ``folding`` alone)."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from scenes.lecture import ChapterScene
 class Folding(ChapterScene):
     """Fold curves (Jacobian determinant zero set) of a 3 -> 2 layer and of ReLU."""
 
-    chapter = "05b Folding"
+    chapter = "folding"

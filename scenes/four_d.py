@@ -1,4 +1,4 @@
-"""Four dimensions: ``manim render scenes/four_d.py`` (the lecture's chapter 5f alone)."""
+"""Four dimensions: ``manim render scenes/four_d.py`` (the chapter ``four_d`` alone)."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from scenes.lecture import ChapterScene
 class FourDimensions(ChapterScene):
     """The width-4 layer through its 3 principal components, and what that hides."""
 
-    chapter = "05f Four dimensions"
+    chapter = "four_d"

@@ -8,4 +8,4 @@ from scenes.lecture import ChapterScene
 class Title(ChapterScene):
     """The lecture's title card with its narration."""
 
-    chapter = "01 Title"
+    chapter = "title"

@@ -1,4 +1,4 @@
-"""Topology, the dough: ``manim render scenes/topology.py`` (the lecture's chapter 3c alone)."""
+"""Topology, the dough: ``manim render scenes/topology.py`` (the chapter ``topology`` alone)."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from scenes.lecture import ChapterScene
 class Topology(ChapterScene):
     """Why 2 -> 2 tanh layers cannot pull nested rings apart; det W along training."""
 
-    chapter = "03c Topology"
+    chapter = "topology"

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from geomcore.narration import Narration, NarrationError, reading_time
-from scenes.lecture import NARRATION_FILE
+from scenes.stage import NARRATION_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 SRT_TIME = re.compile(r"(\d+):(\d\d):(\d\d),(\d{3}) --> (\d+):(\d\d):(\d\d),(\d{3})")

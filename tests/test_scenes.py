@@ -51,7 +51,7 @@ def test_lecture_constructs_with_every_chapter_as_a_section(cached_lecture):
         scene = _Recording()
         scene.render()
         duration = scene.time
-    assert scene.section_names == [name for name, _ in CHAPTERS]
+    assert scene.section_names == [ch.section for ch in CHAPTERS]
     # title, data, inside a layer, anatomy, topology, line, 3 replays, folding, 3-D, 4-D, end
     assert len(CHAPTERS) == 13
     assert 200 < duration < 480, "a lecture of four to eight minutes"
@@ -102,7 +102,7 @@ def test_missing_trajectory_is_recorded_first(tiny_run, tmp_path, monkeypatch):
 
     monkeypatch.setattr(geomcore.training, "record_experiment", fake_record)
     monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(tmp_path / "empty"))
-    from scenes.lecture import LectureRuns
+    from scenes.stage import LectureRuns
 
     runs = LectureRuns()
     assert runs.trajectory(3) is tiny_run.trajectory
@@ -114,7 +114,7 @@ def test_missing_trajectory_is_recorded_first(tiny_run, tmp_path, monkeypatch):
 
 def test_title_chapter_renders_a_video_of_the_expected_duration(tmp_path):
     class Title(ChapterScene):
-        chapter = "01 Title"
+        chapter = "title"
 
     config = {"quality": "low_quality", "media_dir": str(tmp_path), "disable_caching": True,
               "progress_bar": "none", "verbosity": "ERROR", "output_file": "title"}
