@@ -60,8 +60,9 @@ SUPPORTED_OPTIMIZERS = ("sgd", "adam")
 #: Value of the ``trainer`` metadata key in trajectories the engine records.
 TRAINER_NAME = "engine"
 #: Compile the epoch function with XLA. Measured on the 2-core reference machine with the
-#: circles-3d experiment: about 20x faster per epoch than the plain graph, same weights to
-#: float32 round-off (bench/train.py prints the figures).
+#: circles-3d experiment: about 20x faster per epoch than the plain graph
+#: (``record_with_engine(..., jit_compile=False)``), same weights to float32 round-off.
+#: bench/train.py times the XLA engine only.
 JIT_COMPILE = True
 
 # The Loss classes ``compile(loss=name)`` wraps the named functions in: mean over the batch

@@ -1,7 +1,8 @@
 """Geometry of a recorded network, numpy only.
 
-The forward pass from recorded weights, stage by stage; the decision line in the 2-unit plane
-clipped to a box; the grid laid over the input plane; accuracy and loss from weights.
+The forward pass from recorded weights, stage by stage; a line clipped to a box (the decision
+line of a 2-unit layer is :func:`clip_line_to_box` of :meth:`Network.boundary_coefficients`);
+the grid laid over the input plane; accuracy and loss from weights.
 
 Conventions follow Keras ``Dense``: row vectors, ``h = activation(x @ kernel + bias)`` with
 ``kernel`` of shape ``(inputs, units)`` (``keras/src/layers/core/dense.py``). Computation is
