@@ -72,6 +72,7 @@ _KERAS_LOSSES = {
     "binary_crossentropy": keras.losses.BinaryCrossentropy,
 }
 
+
 def unsupported_reason(experiment: Experiment) -> str | None:
     """Why the engine cannot train ``experiment``, or ``None`` if it can.
 

@@ -304,8 +304,9 @@ class RecordingPlan:
     loss
         ``"mse"`` or ``"binary_crossentropy"``: how the recorded loss is computed.
     seed
-        Seed of the probe choice, of the batch order (:meth:`epoch_order`) and of Keras'
-        initial weights (:func:`geomcore.models.build_model`); stored in the metadata.
+        Seed of the probe choice and of the batch order (:meth:`epoch_order`) and, when
+        training an experiment, of Keras' initial weights (both trainers pass it to
+        :func:`geomcore.models.build_model`); stored in the metadata.
     probe_inputs : ndarray of shape (P, 2), float32
         Probe points followed through the network, half of each class (:func:`probe_subset`).
     probe_labels : ndarray of shape (P,), int64
