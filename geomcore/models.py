@@ -75,6 +75,4 @@ def make_optimizer(experiment: Experiment) -> keras.optimizers.Optimizer:
         return keras.optimizers.SGD(learning_rate=t.learning_rate, momentum=t.momentum)
     if t.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate=t.learning_rate)
-    # Unreachable while experiment.OPTIMIZERS lists these two; a name added there without a
-    # branch here must fail, not train with another optimizer.
     raise ExperimentError(f"{experiment.source}: training.optimizer = {t.optimizer!r} unknown")
