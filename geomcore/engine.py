@@ -1,20 +1,21 @@
-"""An in-graph trainer: a whole epoch of Keras SGD steps in one compiled ``tf.function``.
+"""An in-graph trainer: a whole epoch of Keras optimizer steps in one compiled ``tf.function``.
 
 ``model.fit`` spends almost all of its time on per-step overhead for our networks of a few
 dozen weights (on a 2-core CPU, one ``fit`` per epoch takes over a second for 1,250 steps).
 This trainer runs every step of an epoch inside one XLA-compiled ``tf.function`` with the
-same Keras model (:func:`geomcore.models.build_model`), the same Keras optimizer
-(:func:`geomcore.models.make_optimizer`, ``optimizer.apply_gradients`` in the graph) and the
-same Keras loss, on batches visited in the order :func:`geomcore.datasets.epoch_order` gives,
+same Keras model (:func:`geomcore.models.build_model`), the same Keras optimizer (SGD with
+or without momentum, or Adam: :func:`geomcore.models.make_optimizer`,
+``optimizer.apply_gradients`` in the graph) and the same Keras loss, on batches visited in
+the order the recording plan gives (:meth:`~geomcore.recording.RecordingPlan.epoch_order`),
 so its weights equal those of ``model.fit(x[order], y[order], shuffle=False)`` to float32
 round-off.
 
 Snapshots are written inside the graph into a preallocated tensor: after a step that the
-schedule marks, the weights are scattered into the next free row, so a dense snapshot
-schedule costs one small write per snapshot and no extra call; the hidden outputs of the
-probe points and the grid are computed for every row at the end of the call. The result
-is a :class:`~geomcore.trajectory.Trajectory` with the schema and metadata of
-:class:`~geomcore.recording.TrajectoryRecorder`, and ``"trainer": "engine"``.
+plan's schedule marks, the weights are scattered into the next free row, so a dense
+snapshot schedule costs one small write per snapshot and no extra call; the hidden outputs
+of the plan's probe points and grid are computed for every row at the end of the call. The
+rows and the trajectory are made by the same :class:`~geomcore.recording.RecordingPlan` the
+callback :class:`~geomcore.recording.TrajectoryRecorder` uses, with ``"trainer": "engine"``.
 
 Imports Keras (and TensorFlow) when imported; the replay side never imports this module.
 """
@@ -28,11 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from geomcore.datasets import epoch_order
+from geomcore.errors import ExperimentError
 from geomcore.experiment import Experiment
-from geomcore.geometry import Network, grid_lines, padded_bounds
+from geomcore.geometry import Network
 from geomcore.models import build_model, import_keras, make_optimizer
-from geomcore.recording import _act_name, assemble_trajectory, probe_subset, snapshot_record
+from geomcore.recording import (
+    ProgressFn,
+    RecordingPlan,
+    dense_layers,
+    layer_network,
+    recording_plan,
+)
 from geomcore.trajectory import Trajectory
 
 keras = import_keras()
@@ -43,7 +50,6 @@ __all__ = [
     "SUPPORTED_OPTIMIZERS",
     "TRAINER_NAME",
     "record_with_engine",
-    "snapshot_steps",
     "unsupported_reason",
 ]
 
@@ -54,8 +60,9 @@ SUPPORTED_OPTIMIZERS = ("sgd", "adam")
 #: Value of the ``trainer`` metadata key in trajectories the engine records.
 TRAINER_NAME = "engine"
 #: Compile the epoch function with XLA. Measured on the 2-core reference machine with the
-#: circles-3d experiment: about 20x faster per epoch than the plain graph, same weights to
-#: float32 round-off (bench/train.py prints the figures).
+#: circles-3d experiment: about 20x faster per epoch than the plain graph
+#: (``record_with_engine(..., jit_compile=False)``), same weights to float32 round-off.
+#: bench/train.py times the XLA engine only.
 JIT_COMPILE = True
 
 # The Loss classes ``compile(loss=name)`` wraps the named functions in: mean over the batch
@@ -64,9 +71,6 @@ _KERAS_LOSSES = {
     "mse": keras.losses.MeanSquaredError,
     "binary_crossentropy": keras.losses.BinaryCrossentropy,
 }
-
-#: Called after each epoch with (epochs done, epochs in all, mean batch loss of the epoch).
-ProgressFn = Callable[[int, int, float], None]
 
 
 def unsupported_reason(experiment: Experiment) -> str | None:
@@ -86,38 +90,6 @@ def unsupported_reason(experiment: Experiment) -> str | None:
     return None
 
 
-def snapshot_steps(
-    steps_per_epoch: int, epoch: int, every_k_steps: int, dense_epochs: int
-) -> np.ndarray:
-    """Which steps of epoch ``epoch`` are followed by a snapshot.
-
-    The schedule of :class:`~geomcore.recording.TrajectoryRecorder`: the epoch's last step,
-    and, if ``every_k_steps`` = k > 0 and ``epoch < dense_epochs`` (or ``dense_epochs`` is
-    0), every step inside the epoch whose global count (optimizer iterations after it) is a
-    multiple of k.
-
-    Parameters
-    ----------
-    steps_per_epoch
-        Optimizer steps in one epoch.
-    epoch
-        0-based epoch.
-    every_k_steps, dense_epochs
-        ``recording.snapshot_every_steps`` and ``recording.dense_epochs``.
-
-    Returns
-    -------
-    ndarray of shape (steps_per_epoch,), bool
-        Entry ``i`` is true if a snapshot follows the epoch's step ``i`` (0-based).
-    """
-    mask = np.zeros(steps_per_epoch, dtype=bool)
-    mask[-1] = True
-    if every_k_steps > 0 and (dense_epochs == 0 or epoch < dense_epochs):
-        done = epoch * steps_per_epoch + np.arange(1, steps_per_epoch + 1)
-        mask |= done % every_k_steps == 0
-    return mask
-
-
 @dataclass
 class _EpochResult:
     """What one call of the compiled epoch function returns, as numpy arrays."""
@@ -125,7 +97,7 @@ class _EpochResult:
     count: int  # snapshots written (the first ``count`` slots)
     steps_done: int  # steps run before stopping (all of them unless the loss went non-finite)
     failed_step: int  # 0-based step of the first non-finite batch loss, -1 if none
-    loss_sum: float  # sum of the batch losses of the steps run
+    loss: float  # mean over the points of the steps run of their batch's loss, as fit logs it
     step: np.ndarray  # (count,) int64, optimizer iterations at each snapshot
     step_in_epoch: np.ndarray  # (count,) int32, 1-based step of the epoch at each snapshot
     weights: list[np.ndarray]  # per trainable variable, (slots, *variable.shape) float32
@@ -173,9 +145,7 @@ class _GraphTrainer:
         self.model = model
         self.optimizer = optimizer
         self.loss_fn = _KERAS_LOSSES[loss]()
-        self.layers = [
-            lay for lay in model.layers if not isinstance(lay, keras.layers.InputLayer)
-        ]
+        self.layers = dense_layers(model)
         self.variables = list(model.trainable_variables)
         # Build the optimizer's slots (momentum, Adam moments) now: a tf.function may not
         # create variables on later calls.
@@ -262,7 +232,8 @@ class _GraphTrainer:
                 lambda: buf,
             )
             count = count + tf.cast(take, tf.int32)
-            return i + 1, count, ok, failed, loss_sum + loss, buf
+            # Weighted by the batch's points, as fit's loss tracker does: the tail counts less.
+            return i + 1, count, ok, failed, loss_sum + loss * xb.shape[0], buf
 
         def body(i, count, ok, failed, loss_sum, buf):
             xb = tf.slice(xe, [i * bs, 0], [bs, 2])
@@ -311,14 +282,14 @@ class _GraphTrainer:
             tf.constant(order, dtype=tf.int32), tf.constant(mask, dtype=tf.bool),
         )
         count, steps_done, failed = (int(o) for o in out[:3])
-        loss_sum = float(out[3])
+        points_done = min(steps_done * self.batch_size, int(self.x.shape[0]))
         # Snapshots are taken at the mask's steps in order, up to the first non-finite loss.
         step_in_epoch = (np.flatnonzero(mask)[:count] + 1).astype(np.int32)
         return _EpochResult(
             count=count,
             steps_done=steps_done,
             failed_step=failed,
-            loss_sum=loss_sum,
+            loss=float(out[3]) / points_done,
             step=iterations + step_in_epoch.astype(np.int64),
             step_in_epoch=step_in_epoch,
             weights=self._unflatten(np.asarray(out[4]), np.reshape),
@@ -328,20 +299,21 @@ class _GraphTrainer:
 
 def record_with_engine(
     experiment: Experiment,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: np.ndarray | None = None,
+    y: np.ndarray | None = None,
     *,
+    plan: RecordingPlan | None = None,
     progress: ProgressFn | None = None,
     jit_compile: bool = JIT_COMPILE,
 ) -> Trajectory:
     """Train the experiment's network in-graph from its seed and return its trajectory.
 
-    Same initial weights as :func:`geomcore.training.record_experiment` (Keras' global seed
-    set from the experiment's seed before :func:`~geomcore.models.build_model`), same batch
-    order (:func:`~geomcore.datasets.epoch_order`), same snapshot schedule, probe set, grid
-    and metadata as :class:`~geomcore.recording.TrajectoryRecorder`. Loss and accuracy of a
-    snapshot are measured on the whole ``(x, y)`` with :class:`~geomcore.geometry.Network`
-    from the snapshot's weights, as the recorder does.
+    It records with the :class:`~geomcore.recording.RecordingPlan` that
+    :func:`geomcore.training.record_experiment` gives the callback too: the same initial
+    weights (Keras' global seed set to the plan's seed by
+    :func:`~geomcore.models.build_model`), batch order, snapshot schedule, probe set, grid
+    and metadata. Loss and accuracy of a snapshot are measured on the whole ``(x, y)`` with
+    :class:`~geomcore.geometry.Network` from the snapshot's weights, as the callback does.
 
     Parameters
     ----------
@@ -352,8 +324,11 @@ def record_with_engine(
         Training inputs, data units.
     y : ndarray of shape (n,)
         Labels in {0, 1}.
+    plan
+        Instead of ``x`` and ``y``: ``recording_plan(x, y, experiment=experiment)``.
     progress
-        Called after each epoch with ``(epochs_done, epochs_total, mean batch loss)``.
+        Called after each epoch with ``(epochs_done, epochs_total, loss)``, the loss as
+        ``fit`` logs it (:data:`~geomcore.recording.ProgressFn`).
     jit_compile
         Compile the epoch function with XLA (the default); ``False`` for the plain graph.
 
@@ -361,67 +336,56 @@ def record_with_engine(
     -------
     Trajectory
         ``metadata["trainer"] == "engine"``. If a batch loss, a weight, a hidden output or a
-        snapshot's loss becomes non-finite, training stops, the snapshots before it are kept and the
-        trajectory is marked diverged at that epoch (fractional inside an epoch).
+        snapshot's loss becomes non-finite, training stops, the snapshots before it are kept
+        and the trajectory is marked diverged at that epoch (fractional inside an epoch).
 
     Raises
     ------
     ValueError
-        If the engine does not support the experiment's loss or optimizer, or ``x`` and
-        ``y`` do not match.
+        If the engine does not support the experiment's loss or optimizer.
+    DatasetError
+        If ``x`` and ``y`` are not of shapes (n, 2) and (n,).
+    ExperimentError
+        If both or neither of ``x, y`` and ``plan`` are given, or the plan does not know its
+        steps per epoch (it was not made from an experiment).
     """
     reason = unsupported_reason(experiment)
     if reason is not None:
         raise ValueError(f"{experiment.source}: the engine cannot train {reason}")
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y).astype(np.int64).reshape(-1)
-    if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] != y.shape[0] or x.shape[0] == 0:
-        raise ValueError(
-            f"expected inputs of shape (n, 2) and labels of shape (n,). Received: "
-            f"x.shape={x.shape}, y.shape={y.shape}"
-        )
-    t, r, g = experiment.training, experiment.recording, experiment.grid
-    keras.utils.set_random_seed(experiment.seed)
-    model = build_model(experiment)
-    layers = [lay for lay in model.layers if not isinstance(lay, keras.layers.InputLayer)]
-    names = [lay.name for lay in layers]
-    activations = [_act_name(lay) for lay in layers]
-
-    idx = probe_subset(y, r.probe_size, experiment.seed)
-    probe_inputs, probe_labels = x[idx], y[idx]
-    bounds = padded_bounds(x, g.padding)
-    grid_inputs = grid_lines(bounds, g.lines, g.samples)
-    points = np.concatenate([probe_inputs, grid_inputs.reshape(-1, 2).astype(np.float32)])
-    n_probe = probe_inputs.shape[0]
-
-    steps_per_epoch = -(-len(x) // t.batch_size)
-    masks = [
-        snapshot_steps(steps_per_epoch, e, r.snapshot_every_steps, r.dense_epochs)
-        for e in range(t.epochs)
-    ]
-    slots = max(int(m.sum()) for m in masks)
+    if plan is None:
+        if x is None or y is None:
+            raise ExperimentError("record_with_engine needs x and y, or a plan; got neither")
+        plan = recording_plan(x, y, experiment=experiment)
+    elif x is not None or y is not None:
+        raise ExperimentError("record_with_engine got a plan and x, y; expected one of them")
+    t = experiment.training
+    epochs = range(t.epochs)
+    masks = [plan.snapshot_steps(e) for e in epochs]
+    model = build_model(experiment, seed=plan.seed)
     trainer = _GraphTrainer(
         model,
         make_optimizer(experiment),
         t.loss,
-        x,
-        y.astype(np.float32)[:, None],
+        plan.x,
+        plan.y.astype(np.float32)[:, None],
         batch_size=t.batch_size,
-        points=points,
-        slots=slots,
+        points=plan.points,
+        slots=max(int(m.sum()) for m in masks),
         jit_compile=jit_compile,
     )
+    steps_per_epoch = int(plan.steps_per_epoch)  # run_epoch checks the graph agrees
 
     records: list[dict[str, np.ndarray]] = []
     diverged_at: float | None = None
 
+    def network(weights: list[np.ndarray]) -> Network:
+        # Trainable variables come kernel, bias, kernel, bias, ... layer by layer.
+        return layer_network(trainer.layers, weights[0::2], weights[1::2])
+
     def add(epoch: float, step: int, weights: list[np.ndarray], hidden: list[np.ndarray]) -> bool:
         """Append a snapshot; False (and nothing appended) if it is not finite."""
         nonlocal diverged_at
-        net = Network(tuple(np.array(w) for w in weights[0::2]),
-                      tuple(np.array(w) for w in weights[1::2]), tuple(activations), tuple(names))
-        rec = snapshot_record(epoch, step, net, hidden, n_probe=n_probe,
-                              grid_shape=grid_inputs.shape[:2], x=x, y=y, loss=t.loss)
+        rec = plan.snapshot(epoch, step, network(weights), hidden)
         if rec is None:
             diverged_at = float(epoch)
             return False
@@ -437,39 +401,36 @@ def record_with_engine(
             if not add(snap_epoch, int(res.step[s]), weights, [h[s] for h in res.hidden]):
                 return False
         if res.failed_step >= 0:
-            # As the recorder: diverged after the step whose loss was not finite.
+            # As the callback: diverged after the step whose loss was not finite.
             diverged_at = epoch + (res.failed_step + 1) / steps_per_epoch
             return False
         return True
 
-    add(0.0, 0, *trainer.current())
+    initial_weights, initial_hidden = trainer.current()
+    add(0.0, 0, initial_weights, initial_hidden)
     # Measuring a snapshot's loss and accuracy on all the data (numpy) overlaps the next
     # epoch (TensorFlow); both release the GIL. If the measured epoch turns out to have
     # diverged, the epoch run meanwhile is dropped.
     with ThreadPoolExecutor(max_workers=1) as pool:
         measuring: Future[bool] | None = None
-        ordering = pool.submit(epoch_order, len(x), experiment.seed, 0)
-        for epoch in range(t.epochs):
+        ordering = pool.submit(plan.epoch_order, 0)
+        for epoch in epochs:
             order = ordering.result()
             # The next epoch's shuffle (about 2 ms for 40,000 points) is drawn meanwhile too.
-            ordering = pool.submit(epoch_order, len(x), experiment.seed, epoch + 1)
+            ordering = pool.submit(plan.epoch_order, epoch + 1)
             res = trainer.run_epoch(order, masks[epoch])
             if measuring is not None and not measuring.result():
                 measuring = None
                 break
             measuring = pool.submit(add_epoch, epoch, res)
             if progress is not None:
-                progress(epoch + 1, t.epochs, res.loss_sum / max(res.steps_done, 1))
+                progress(epoch + 1, t.epochs, res.loss)
             if res.failed_step >= 0:
                 break
         if measuring is not None:
             measuring.result()
 
-    last = Network(tuple(records[-1][f"kernel.{n}"] for n in names),
-                   tuple(records[-1][f"bias.{n}"] for n in names), tuple(activations), tuple(names))
-    return assemble_trajectory(
-        records, net=last, probe_inputs=probe_inputs, probe_labels=probe_labels,
-        grid_inputs=grid_inputs, bounds=bounds, x=x, y=y, experiment=experiment.to_dict(),
-        seed=experiment.seed, loss=t.loss, steps_per_epoch=steps_per_epoch,
+    return plan.trajectory(
+        records, net=network(initial_weights), steps_per_epoch=steps_per_epoch,
         trainer=TRAINER_NAME, diverged_at_epoch=diverged_at,
     )

@@ -1,7 +1,8 @@
 """Geometry of a recorded network, numpy only.
 
-The forward pass from recorded weights, stage by stage; the decision line in the 2-unit plane
-clipped to a box; the grid laid over the input plane; accuracy and loss from weights.
+The forward pass from recorded weights, stage by stage; a line clipped to a box (the decision
+line of a 2-unit layer is :func:`clip_line_to_box` of :meth:`Network.boundary_coefficients`);
+the grid laid over the input plane; accuracy and loss from weights.
 
 Conventions follow Keras ``Dense``: row vectors, ``h = activation(x @ kernel + bias)`` with
 ``kernel`` of shape ``(inputs, units)`` (``keras/src/layers/core/dense.py``). Computation is
@@ -20,7 +21,6 @@ __all__ = [
     "Network",
     "Stages",
     "clip_line_to_box",
-    "decision_line_segment",
     "grid_lines",
     "padded_bounds",
     "sigmoid",
@@ -180,17 +180,6 @@ class Network:
             h = ACTIVATION_FUNCTIONS[self.activations[i]](z)
         return h
 
-    def hidden_outputs(self, x: np.ndarray) -> list[np.ndarray]:
-        """Outputs of every hidden layer (all but the last), each of shape (n, units)."""
-        outs = []
-        h = np.asarray(x, dtype=np.float64)
-        for i in range(self.n_layers - 1):
-            h = ACTIVATION_FUNCTIONS[self.activations[i]](
-                h @ self.kernels[i].astype(np.float64) + self.biases[i].astype(np.float64)
-            )
-            outs.append(h)
-        return outs
-
     def logit(self, x: np.ndarray) -> np.ndarray:
         """Pre-activation of the output unit, shape (n,)."""
         h = self.forward(x, upto=self.n_layers - 2) if self.n_layers > 1 else np.asarray(x)
@@ -324,33 +313,6 @@ def clip_line_to_box(
     if lo > hi:
         return None
     return np.array([p0 + lo * d, p0 + hi * d])
-
-
-def decision_line_segment(coefficients: np.ndarray, box: Sequence[float]) -> np.ndarray | None:
-    """The decision line ``a h1 + b h2 + c = 0`` of a 2-unit viewed layer, clipped to ``box``.
-
-    Parameters
-    ----------
-    coefficients : ndarray of shape (3,)
-        ``(a, b, c)``, as :meth:`Network.boundary_coefficients` returns them.
-    box
-        ``(h1min, h1max, h2min, h2max)`` in the viewed layer's units.
-
-    Returns
-    -------
-    ndarray of shape (2, 2) or None
-        See :func:`clip_line_to_box`.
-
-    Raises
-    ------
-    ValueError
-        If there are not exactly three coefficients.
-    """
-    coefficients = np.asarray(coefficients, dtype=np.float64)
-    if coefficients.shape != (3,):
-        raise ValueError(f"expected coefficients (a, b, c). Received shape {coefficients.shape}")
-    a, b, c = coefficients
-    return clip_line_to_box(a, b, c, box)
 
 
 def padded_bounds(x: np.ndarray, padding: float = 0.1) -> tuple[float, float, float, float]:

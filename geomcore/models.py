@@ -35,25 +35,27 @@ def hidden_layer_names(widths: tuple[int, ...] | list[int]) -> list[str]:
     return [f"hidden_{i + 1}" for i in range(len(widths))]
 
 
-def build_model(experiment: Experiment) -> keras.Model:
+def build_model(experiment: Experiment, *, seed: int | None = None) -> keras.Model:
     """The experiment's network: ``Input(2) -> Dense(w, act)... -> Dense(1, sigmoid)``.
 
     Layers are named ``hidden_1 ... hidden_n`` and ``output``. Weights are initialised by
-    Keras' defaults (Glorot uniform kernels, zero biases) from Keras' global seed, which
-    :func:`geomcore.training.record_experiment` sets from the experiment's seed.
+    Keras' defaults (Glorot uniform kernels, zero biases) from Keras' global seed.
 
-    Raises
-    ------
-    ExperimentError
-        If the viewed layer (the last hidden one) is neither 2 nor 3 units wide.
+    Parameters
+    ----------
+    experiment
+        Widths and activation of the hidden layers.
+    seed
+        If given, Keras' global seed (``keras.utils.set_random_seed``) is set to it first;
+        both trainers pass the recording plan's seed (the experiment's), so they start from
+        the same weights.
     """
+    # The widths need no check here: an Experiment is validated on construction (the viewed
+    # layer is 2 or 3 units wide).
     widths = experiment.model.hidden_widths
-    if widths[-1] not in (2, 3):
-        raise ExperimentError(
-            f"{experiment.source}: model.hidden_widths = {list(widths)!r} is invalid; expected "
-            "the layer before the sigmoid unit to have 2 or 3 units"
-        )
     keras = import_keras()
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
     act = experiment.model.activation
     if act == "abs":
         act = keras.ops.abs

@@ -1,8 +1,13 @@
-"""A Keras callback that records a training run as a :class:`~geomcore.trajectory.Trajectory`.
+"""Recording a training run: one plan for both trainers, the snapshot rows, the Keras callback.
 
-Usable with any ``model.fit`` on a Functional model of named ``Dense`` layers from 2 inputs
-to one sigmoid unit. It follows the habits of ``keras.callbacks.CSVLogger``: set up in
-``on_train_begin``, record in ``on_epoch_end`` (and every k steps in
+:func:`recording_plan` computes once what every trainer needs to record a run (the probe
+subset, the grid and its bounds, the seed, the snapshot schedule and the steps per epoch)
+as a :class:`RecordingPlan`. The Keras callback :class:`TrajectoryRecorder` and the in-graph
+engine (:mod:`geomcore.engine`) both record with it, so the two write the same trajectory.
+
+The callback is usable with any ``model.fit`` on a Functional model of Dense layers from 2
+inputs to one sigmoid unit. It follows the habits of ``keras.callbacks.CSVLogger``: set up
+in ``on_train_begin``, record in ``on_epoch_end`` (and every k steps in
 ``on_train_batch_end``), and it can span several ``fit`` calls.
 
 This module imports Keras (and TensorFlow) when imported; import it only to train.
@@ -11,13 +16,18 @@ This module imports Keras (and TensorFlow) when imported; import it only to trai
 from __future__ import annotations
 
 import datetime
+import math
 import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from geomcore.datasets import data_hash
-from geomcore.errors import ExperimentError
+from geomcore.datasets import data_hash, epoch_order
+from geomcore.errors import DatasetError, ExperimentError
+from geomcore.experiment import Experiment, GridConfig, RecordingConfig, TrainingConfig
 from geomcore.geometry import ACTIVATION_FUNCTIONS, Network, grid_lines, padded_bounds
 from geomcore.models import import_keras
 from geomcore.trajectory import SCHEMA_VERSION, Trajectory
@@ -25,13 +35,24 @@ from geomcore.trajectory import SCHEMA_VERSION, Trajectory
 keras = import_keras()
 
 __all__ = [
+    "ProgressFn",
+    "RecordingPlan",
     "TrajectoryRecorder",
+    "activation_name",
     "assemble_trajectory",
+    "dense_layers",
+    "layer_network",
     "library_versions",
     "probe_subset",
+    "recording_plan",
     "snapshot_record",
 ]
 
+#: Called by both trainers after each epoch with (epochs done, epochs in all, the epoch's
+#: training loss: the mean over its points of the batch losses, as ``fit`` logs it).
+ProgressFn = Callable[[int, int, float], None]
+
+# Keras names ``keras.ops.abs`` "absolute"; the numpy forward pass calls it "abs".
 _ACTIVATION_ALIASES = {"absolute": "abs"}
 
 
@@ -76,6 +97,89 @@ def probe_subset(y: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64)
 
 
+# -- the model's layers -------------------------------------------------------------------
+
+
+def activation_name(layer: Any) -> str:
+    """Name of a Dense layer's activation in :data:`~geomcore.geometry.ACTIVATION_FUNCTIONS`.
+
+    ``"?"`` if the activation has no name (a callable object); :func:`dense_layers` refuses
+    such a layer.
+    """
+    name = getattr(layer.activation, "__name__", "?")
+    return _ACTIVATION_ALIASES.get(name, name)
+
+
+def dense_layers(model: Any) -> list[Any]:
+    """The model's Dense layers in order (its ``InputLayer`` left out), checked for replay.
+
+    Parameters
+    ----------
+    model
+        A built Keras Functional model.
+
+    Returns
+    -------
+    list of keras.layers.Dense
+        At least one hidden layer, then the output layer.
+
+    Raises
+    ------
+    ExperimentError
+        If a layer is not Dense, the layers do not chain from 2 inputs, an activation is not
+        one the numpy forward pass knows, or the last layer is not ``Dense(1, sigmoid)``
+        after at least one hidden layer.
+    """
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    fan_in = 2
+    for layer in layers:
+        if not isinstance(layer, keras.layers.Dense):
+            raise ExperimentError(
+                f"layer {layer.name!r} is a {type(layer).__name__}; the recorder reads "
+                "chains of Dense layers only"
+            )
+        if layer.kernel.shape[0] != fan_in:
+            raise ExperimentError(
+                f"layer {layer.name!r} has {layer.kernel.shape[0]} inputs, expected {fan_in}"
+            )
+        fan_in = layer.units
+        if activation_name(layer) not in ACTIVATION_FUNCTIONS:
+            raise ExperimentError(
+                f"layer {layer.name!r} has activation {activation_name(layer)!r}; expected one "
+                f"of {sorted(ACTIVATION_FUNCTIONS)}"
+            )
+    if len(layers) < 2 or layers[-1].units != 1:
+        raise ExperimentError(
+            "the model must end with a 1-unit output layer after at least one hidden layer"
+        )
+    if activation_name(layers[-1]) != "sigmoid":
+        raise ExperimentError(f"the output layer {layers[-1].name!r} must be Dense(1, sigmoid)")
+    return layers
+
+
+def layer_network(
+    layers: list[Any], kernels: list[np.ndarray], biases: list[np.ndarray]
+) -> Network:
+    """The numpy :class:`~geomcore.geometry.Network` of Dense ``layers`` with given weights.
+
+    Parameters
+    ----------
+    layers
+        As :func:`dense_layers` returns them: their names and activations are used.
+    kernels, biases
+        One per layer, shapes ``(inputs, units)`` and ``(units,)``; copied.
+    """
+    return Network(
+        tuple(np.array(k) for k in kernels),
+        tuple(np.array(b) for b in biases),
+        tuple(activation_name(layer) for layer in layers),
+        tuple(layer.name for layer in layers),
+    )
+
+
+# -- one snapshot and the whole trajectory ------------------------------------------------
+
+
 def snapshot_record(
     epoch: float,
     step: int,
@@ -90,7 +194,7 @@ def snapshot_record(
 ) -> dict[str, np.ndarray] | None:
     """One snapshot's row of a trajectory, or ``None`` if it is not finite (divergence).
 
-    Shared by the recording callback and the in-graph engine, so both write the same rows.
+    Both trainers write their rows through :meth:`RecordingPlan.snapshot`, which calls this.
 
     Parameters
     ----------
@@ -100,7 +204,8 @@ def snapshot_record(
         The weights at the snapshot.
     hidden
         Each hidden layer's outputs for the probe points then the grid, shapes
-        ``(n_probe + G * M, units)``, as the model computed them.
+        ``(n_probe + G * M, units)``, as the model computed them; ignored (may be empty) if
+        a weight is not finite.
     n_probe
         Number of probe points at the start of each ``hidden`` array.
     grid_shape
@@ -156,6 +261,7 @@ def assemble_trajectory(
     """Stack snapshot rows (:func:`snapshot_record`) into a :class:`Trajectory` with metadata.
 
     ``net`` gives the layer names, activations and widths (any snapshot's network).
+    Both trainers call it through :meth:`RecordingPlan.trajectory`.
     """
     arrays = {k: np.stack([r[k] for r in records]) for k in records[0]}
     arrays["probe_inputs"] = probe_inputs
@@ -182,6 +288,293 @@ def assemble_trajectory(
     return Trajectory(arrays, metadata)
 
 
+# -- the plan -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class RecordingPlan:
+    """What both trainers record, computed once by :func:`recording_plan`.
+
+    Attributes
+    ----------
+    x : ndarray of shape (n, 2), float32
+        Training inputs, data units; loss and accuracy of every snapshot are measured on them.
+    y : ndarray of shape (n,), int64
+        Labels in {0, 1}.
+    loss
+        ``"mse"`` or ``"binary_crossentropy"``: how the recorded loss is computed.
+    seed
+        Seed of the probe choice and of the batch order (:meth:`epoch_order`) and, when
+        training an experiment, of Keras' initial weights (both trainers pass it to
+        :func:`geomcore.models.build_model`); stored in the metadata.
+    probe_inputs : ndarray of shape (P, 2), float32
+        Probe points followed through the network, half of each class (:func:`probe_subset`).
+    probe_labels : ndarray of shape (P,), int64
+    bounds
+        ``(xmin, xmax, ymin, ymax)``, data units: the data's bounding box, padded.
+    grid_inputs : ndarray of shape (G, M, 2), float64
+        The grid over ``bounds`` (:func:`~geomcore.geometry.grid_lines`).
+    every_k_steps, dense_epochs
+        Extra snapshots inside epochs: every k optimizer steps during the first
+        ``dense_epochs`` epochs (all epochs if 0); none if k is 0.
+    steps_per_epoch
+        Optimizer steps in one epoch (``ceil(n / batch_size)``), or ``None`` when a user's own
+        ``fit`` decides it (the callback then reads it from Keras).
+    experiment
+        The experiment's configuration as plain data, stored in the metadata.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    loss: str
+    seed: int
+    probe_inputs: np.ndarray
+    probe_labels: np.ndarray
+    bounds: tuple[float, float, float, float]
+    grid_inputs: np.ndarray
+    every_k_steps: int
+    dense_epochs: int
+    steps_per_epoch: int | None
+    experiment: dict[str, Any]
+
+    @property
+    def n_probe(self) -> int:
+        """Number of probe points, P."""
+        return int(self.probe_inputs.shape[0])
+
+    @property
+    def grid_shape(self) -> tuple[int, int]:
+        """``(G, M)``: grid lines and samples per line."""
+        return (int(self.grid_inputs.shape[0]), int(self.grid_inputs.shape[1]))
+
+    @cached_property
+    def points(self) -> np.ndarray:
+        """Probe points then the flattened grid, shape ``(P + G * M, 2)``, float32.
+
+        Every snapshot holds the hidden outputs of these points.
+        """
+        return np.concatenate(
+            [self.probe_inputs, self.grid_inputs.reshape(-1, 2).astype(np.float32)]
+        )
+
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        """Order of the points in epoch ``epoch`` (0-based), shape (n,).
+
+        :func:`geomcore.datasets.epoch_order` with the plan's seed: both trainers visit the
+        data in this order.
+        """
+        return epoch_order(self.x.shape[0], self.seed, epoch)
+
+    def in_epoch_snapshot(self, epoch: int, steps_done: int) -> bool:
+        """Whether the schedule takes a snapshot after ``steps_done`` optimizer steps in all.
+
+        Parameters
+        ----------
+        epoch
+            0-based epoch the step belongs to.
+        steps_done
+            Optimizer steps taken since training began (the optimizer's ``iterations``).
+        """
+        return bool(self._scheduled(epoch, np.asarray(steps_done)))
+
+    def snapshot_steps(self, epoch: int, steps_per_epoch: int | None = None) -> np.ndarray:
+        """Which steps of epoch ``epoch`` are followed by a snapshot.
+
+        The epoch's last step and the steps :meth:`in_epoch_snapshot` picks.
+
+        Parameters
+        ----------
+        epoch
+            0-based epoch.
+        steps_per_epoch
+            Optimizer steps in one epoch; default :attr:`steps_per_epoch`.
+
+        Returns
+        -------
+        ndarray of shape (steps_per_epoch,), bool
+            Entry ``i`` is true if a snapshot follows the epoch's step ``i`` (0-based).
+
+        Raises
+        ------
+        ExperimentError
+            If the steps per epoch are not known.
+        """
+        spe = self._known_steps_per_epoch(steps_per_epoch)
+        mask = self._scheduled(epoch, epoch * spe + np.arange(1, spe + 1))
+        mask[-1] = True
+        return mask
+
+    def steps_per_execution(self) -> int:
+        """Largest ``steps_per_execution`` for one-epoch ``fit`` calls that misses no snapshot.
+
+        Every ``fit`` call starts its executions afresh, so the steps that are multiples of k
+        end an execution in every epoch only if the execution size divides both k and the
+        steps per epoch.
+
+        Raises
+        ------
+        ExperimentError
+            If the steps per epoch are not known.
+        """
+        spe = self._known_steps_per_epoch(None)
+        return math.gcd(self.every_k_steps, spe) if self.every_k_steps > 0 else spe
+
+    def snapshot(
+        self, epoch: float, step: int, net: Network, hidden: list[np.ndarray]
+    ) -> dict[str, np.ndarray] | None:
+        """One snapshot's row, or ``None`` if it is not finite: :func:`snapshot_record`.
+
+        ``hidden`` holds each hidden layer's outputs for :attr:`points`.
+        """
+        return snapshot_record(
+            epoch, step, net, hidden, n_probe=self.n_probe, grid_shape=self.grid_shape,
+            x=self.x, y=self.y, loss=self.loss,
+        )
+
+    def trajectory(
+        self,
+        records: list[dict[str, np.ndarray]],
+        *,
+        net: Network,
+        steps_per_epoch: int,
+        trainer: str,
+        diverged_at_epoch: float | None,
+    ) -> Trajectory:
+        """The rows stacked into a :class:`Trajectory`: :func:`assemble_trajectory`."""
+        return assemble_trajectory(
+            records, net=net, probe_inputs=self.probe_inputs, probe_labels=self.probe_labels,
+            grid_inputs=self.grid_inputs, bounds=self.bounds, x=self.x, y=self.y,
+            experiment=self.experiment, seed=self.seed, loss=self.loss,
+            steps_per_epoch=steps_per_epoch, trainer=trainer,
+            diverged_at_epoch=diverged_at_epoch,
+        )
+
+    def _scheduled(self, epoch: int, steps_done: np.ndarray) -> np.ndarray:
+        k = self.every_k_steps
+        if k <= 0 or (self.dense_epochs and epoch >= self.dense_epochs):
+            return np.zeros(np.shape(steps_done), dtype=bool)
+        return np.asarray(steps_done % k == 0)
+
+    def _known_steps_per_epoch(self, steps_per_epoch: int | None) -> int:
+        spe = self.steps_per_epoch if steps_per_epoch is None else steps_per_epoch
+        if spe is None or spe < 1:
+            raise ExperimentError(
+                f"steps per epoch unknown or invalid (received {spe!r}); expected a positive "
+                "integer: give recording_plan an experiment (its batch size) or pass the steps"
+            )
+        return int(spe)
+
+
+def recording_plan(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    experiment: Experiment | None = None,
+    loss: str | None = None,
+    probe_size: int | None = None,
+    grid_lines_per_axis: int | None = None,
+    grid_samples: int | None = None,
+    grid_padding: float | None = None,
+    every_k_steps: int | None = None,
+    dense_epochs: int | None = None,
+    seed: int | None = None,
+    experiment_data: dict[str, Any] | None = None,
+) -> RecordingPlan:
+    """The one :class:`RecordingPlan` for recording a run on ``(x, y)``.
+
+    Either from an experiment (its loss, recording, grid, seed and batch size), or, for a
+    user's own model and ``fit``, from the options, each defaulting to the experiment file's
+    default (:class:`~geomcore.experiment.RecordingConfig`, ``GridConfig``, ``TrainingConfig``;
+    seed 0).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, 2)
+        Training inputs, data units (stored as float32).
+    y : ndarray of shape (n,) or (n, 1)
+        Labels in {0, 1} (stored as int64, shape (n,)).
+    experiment
+        The experiment being trained; excludes every option below.
+    loss
+        ``"mse"`` or ``"binary_crossentropy"``: how the recorded loss is computed.
+    probe_size
+        Probe points followed through the network (half of each class), chosen with ``seed``.
+    grid_lines_per_axis, grid_samples, grid_padding
+        Grid of ``2 * grid_lines_per_axis`` lines of ``grid_samples`` points over the data's
+        bounding box padded by ``grid_padding`` times its larger side.
+    every_k_steps, dense_epochs
+        Extra snapshots inside epochs (see :class:`RecordingPlan`).
+    seed
+        Seed of the probe choice and the batch order, stored in the metadata.
+    experiment_data
+        Configuration as plain data to store in the metadata (default: the experiment's
+        :meth:`~geomcore.experiment.Experiment.to_dict`, or ``{}``).
+
+    Raises
+    ------
+    DatasetError
+        If ``x`` is not of shape (n, 2) with n > 0 or ``y`` does not have n labels.
+    ExperimentError
+        If an option is given together with an experiment.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y).astype(np.int64).reshape(-1)
+    if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] != y.shape[0] or x.shape[0] == 0:
+        raise DatasetError(
+            f"expected inputs of shape (n, 2) and labels of shape (n,). Received: "
+            f"x.shape={x.shape}, y.shape={y.shape}"
+        )
+    options = {
+        "loss": loss, "probe_size": probe_size, "grid_lines_per_axis": grid_lines_per_axis,
+        "grid_samples": grid_samples, "grid_padding": grid_padding,
+        "every_k_steps": every_k_steps, "dense_epochs": dense_epochs, "seed": seed,
+    }
+    steps_per_epoch: int | None = None
+    if experiment is not None:
+        given = sorted(k for k, v in options.items() if v is not None)
+        if given:
+            raise ExperimentError(
+                f"recording options {given} given with experiment {experiment.name!r}; "
+                "expected either an experiment or options"
+            )
+        t, r, g = experiment.training, experiment.recording, experiment.grid
+        options = {
+            "loss": t.loss, "probe_size": r.probe_size, "grid_lines_per_axis": g.lines,
+            "grid_samples": g.samples, "grid_padding": g.padding,
+            "every_k_steps": r.snapshot_every_steps, "dense_epochs": r.dense_epochs,
+            "seed": experiment.seed,
+        }
+        steps_per_epoch = -(-x.shape[0] // t.batch_size)
+        if experiment_data is None:
+            experiment_data = experiment.to_dict()
+    defaults = {
+        "loss": TrainingConfig.loss, "probe_size": RecordingConfig.probe_size,
+        "grid_lines_per_axis": GridConfig.lines, "grid_samples": GridConfig.samples,
+        "grid_padding": GridConfig.padding, "every_k_steps": RecordingConfig.snapshot_every_steps,
+        "dense_epochs": RecordingConfig.dense_epochs, "seed": 0,
+    }
+    o = {k: defaults[k] if v is None else v for k, v in options.items()}
+    idx = probe_subset(y, o["probe_size"], o["seed"])
+    bounds = padded_bounds(x, o["grid_padding"])
+    return RecordingPlan(
+        x=x,
+        y=y,
+        loss=o["loss"],
+        seed=o["seed"],
+        probe_inputs=x[idx],
+        probe_labels=y[idx],
+        bounds=bounds,
+        grid_inputs=grid_lines(bounds, o["grid_lines_per_axis"], o["grid_samples"]),
+        every_k_steps=o["every_k_steps"],
+        dense_epochs=o["dense_epochs"],
+        steps_per_epoch=steps_per_epoch,
+        experiment=dict(experiment_data or {}),
+    )
+
+
+# -- the Keras callback -------------------------------------------------------------------
+
+
 class TrajectoryRecorder(keras.callbacks.Callback):
     """Record snapshots of a model while it trains.
 
@@ -195,12 +588,20 @@ class TrajectoryRecorder(keras.callbacks.Callback):
     Training stops at the first non-finite loss, weight or hidden output; the snapshots
     before it are kept and the trajectory is marked diverged.
 
+    Give either ``x`` and ``y`` with options (a user's own model and ``fit``), or a
+    ``plan`` from :func:`recording_plan` (what :func:`geomcore.training.record_experiment`
+    does). Options left out take the experiment file's defaults: loss ``"mse"``, 2,000 probe
+    points, 21 grid lines per axis of 200 samples, padding 0.1, no in-epoch snapshots,
+    seed 0.
+
     Parameters
     ----------
     x : ndarray of shape (n, 2)
         Training inputs, data units; loss and accuracy are measured on them.
     y : ndarray of shape (n,)
         Labels in {0, 1}.
+    plan
+        The recording plan; excludes ``x``, ``y`` and the options.
     loss
         ``"mse"`` or ``"binary_crossentropy"``: how the recorded loss is computed.
     probe_size
@@ -220,40 +621,48 @@ class TrajectoryRecorder(keras.callbacks.Callback):
     Raises
     ------
     ExperimentError
-        In ``on_train_begin``, if the model is not a chain of Dense layers from 2 inputs to
-        one unit with known activations.
+        On construction, if both a plan and data or options are given, or neither; in
+        ``on_train_begin``, if the model is not one :func:`dense_layers` accepts.
+    DatasetError
+        On construction, if ``x`` and ``y`` are not of shapes (n, 2) and (n,).
     """
 
     def __init__(
         self,
-        x: np.ndarray,
-        y: np.ndarray,
+        x: np.ndarray | None = None,
+        y: np.ndarray | None = None,
         *,
-        loss: str = "mse",
-        probe_size: int = 2_000,
-        grid_lines_per_axis: int = 21,
-        grid_samples: int = 200,
-        grid_padding: float = 0.1,
-        every_k_steps: int = 0,
-        dense_epochs: int = 0,
-        seed: int = 0,
+        plan: RecordingPlan | None = None,
+        loss: str | None = None,
+        probe_size: int | None = None,
+        grid_lines_per_axis: int | None = None,
+        grid_samples: int | None = None,
+        grid_padding: float | None = None,
+        every_k_steps: int | None = None,
+        dense_epochs: int | None = None,
+        seed: int | None = None,
         experiment: dict[str, Any] | None = None,
         trainer: str = "keras.fit",
     ) -> None:
         super().__init__()
-        self.x = np.asarray(x, dtype=np.float32)
-        self.y = np.asarray(y).astype(np.int64).reshape(-1)
-        self.loss_kind = loss
-        self.seed = seed
-        self.every_k_steps = every_k_steps
-        self.dense_epochs = dense_epochs
-        self.experiment = dict(experiment or {})
+        options = {
+            "loss": loss, "probe_size": probe_size, "grid_lines_per_axis": grid_lines_per_axis,
+            "grid_samples": grid_samples, "grid_padding": grid_padding,
+            "every_k_steps": every_k_steps, "dense_epochs": dense_epochs, "seed": seed,
+            "experiment_data": experiment,
+        }
+        if plan is None:
+            if x is None or y is None:
+                raise ExperimentError("TrajectoryRecorder needs x and y, or a plan; got neither")
+            plan = recording_plan(x, y, **options)
+        else:
+            given = [k for k, v in {"x": x, "y": y, **options}.items() if v is not None]
+            if given:
+                raise ExperimentError(
+                    f"TrajectoryRecorder got a plan and {given}; expected a plan alone"
+                )
+        self.plan = plan
         self.trainer = trainer
-        idx = probe_subset(self.y, probe_size, seed)
-        self.probe_inputs = self.x[idx]
-        self.probe_labels = self.y[idx]
-        self.bounds = padded_bounds(self.x, grid_padding)
-        self.grid_inputs = grid_lines(self.bounds, grid_lines_per_axis, grid_samples)
         self._records: list[dict[str, np.ndarray]] = []
         self._epochs_done = 0
         self._layers: list[Any] = []
@@ -264,7 +673,11 @@ class TrajectoryRecorder(keras.callbacks.Callback):
     # -- Keras hooks ----------------------------------------------------------------------
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if not self._layers:
-            self._inspect_model()
+            self._layers = dense_layers(self.model)
+            # The hidden layers' outputs for the plan's points, as Keras computes them.
+            self._features = keras.Model(
+                self.model.input, [layer.output for layer in self._layers[:-1]]
+            )
         if not self._records:
             self._snapshot(0.0)
 
@@ -274,13 +687,11 @@ class TrajectoryRecorder(keras.callbacks.Callback):
         if logs and "loss" in logs and not np.isfinite(float(logs["loss"])):
             self._mark_diverged(self._epochs_done + (batch + 1) / self._steps_per_epoch())
             return
-        k = self.every_k_steps
-        if k <= 0 or (self.dense_epochs and self._epochs_done >= self.dense_epochs):
-            return
         step = int(self.model.optimizer.iterations.numpy())
         spe = self._steps_per_epoch()
         in_epoch = step - self._epochs_done * spe
-        if step % k == 0 and 0 < in_epoch < spe:
+        # The epoch's last step is left to on_epoch_end.
+        if 0 < in_epoch < spe and self.plan.in_epoch_snapshot(self._epochs_done, step):
             self._snapshot(self._epochs_done + in_epoch / spe)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -291,48 +702,15 @@ class TrajectoryRecorder(keras.callbacks.Callback):
 
     # -- internals ------------------------------------------------------------------------
     def _steps_per_epoch(self) -> int:
+        # What this fit call runs; a dataset of unknown length reports no steps.
         steps = (self.params or {}).get("steps")
         return int(steps) if steps else 1
 
-    def _inspect_model(self) -> None:
-        layers = [
-            layer for layer in self.model.layers if not isinstance(layer, keras.layers.InputLayer)
-        ]
-        fan_in = 2
-        for layer in layers:
-            if not isinstance(layer, keras.layers.Dense):
-                raise ExperimentError(
-                    f"layer {layer.name!r} is a {type(layer).__name__}; the recorder reads "
-                    "chains of Dense layers only"
-                )
-            if layer.kernel.shape[0] != fan_in:
-                raise ExperimentError(
-                    f"layer {layer.name!r} has {layer.kernel.shape[0]} inputs, expected {fan_in}"
-                )
-            fan_in = layer.units
-            act = getattr(layer.activation, "__name__", "?")
-            act = _ACTIVATION_ALIASES.get(act, act)
-            if act not in ACTIVATION_FUNCTIONS:
-                raise ExperimentError(
-                    f"layer {layer.name!r} has activation {act!r}; expected one of "
-                    f"{sorted(ACTIVATION_FUNCTIONS)}"
-                )
-        if not layers or layers[-1].units != 1 or len(layers) < 2:
-            raise ExperimentError(
-                "the model must end with a 1-unit output layer after at least one hidden layer"
-            )
-        if layers[-1].units != 1 or _act_name(layers[-1]) != "sigmoid":
-            raise ExperimentError(f"the output layer {layers[-1].name!r} must be Dense(1, sigmoid)")
-        self._layers = layers
-        self._features = keras.Model(self.model.input, [lay.output for lay in layers[:-1]])
-        self._grid_flat = self.grid_inputs.reshape(-1, 2).astype(np.float32)
-
     def _network(self) -> Network:
-        return Network(
-            tuple(np.array(lay.kernel.numpy()) for lay in self._layers),
-            tuple(np.array(lay.bias.numpy()) for lay in self._layers),
-            tuple(_act_name(lay) for lay in self._layers),
-            tuple(lay.name for lay in self._layers),
+        return layer_network(
+            self._layers,
+            [layer.kernel.numpy() for layer in self._layers],
+            [layer.bias.numpy() for layer in self._layers],
         )
 
     def _mark_diverged(self, epoch: float) -> None:
@@ -342,17 +720,13 @@ class TrajectoryRecorder(keras.callbacks.Callback):
 
     def _snapshot(self, epoch: float) -> None:
         net = self._network()
-        finite = all(np.all(np.isfinite(w)) for w in (*net.kernels, *net.biases))
         hidden: list[np.ndarray] = []
-        if finite:  # no point asking Keras for the images of non-finite weights
-            outs = self._features(np.concatenate([self.probe_inputs, self._grid_flat]),
-                                  training=False)
+        if all(np.all(np.isfinite(w)) for w in (*net.kernels, *net.biases)):
+            # Keras is not asked for the images of non-finite weights; the row is refused.
+            outs = self._features(self.plan.points, training=False)
+            # A one-output model returns a bare tensor, not a list of one.
             hidden = [np.asarray(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
-        rec = snapshot_record(
-            epoch, int(self.model.optimizer.iterations.numpy()), net, hidden,
-            n_probe=self.probe_inputs.shape[0], grid_shape=self.grid_inputs.shape[:2],
-            x=self.x, y=self.y, loss=self.loss_kind,
-        ) if finite else None
+        rec = self.plan.snapshot(epoch, int(self.model.optimizer.iterations.numpy()), net, hidden)
         if rec is None:
             self._mark_diverged(epoch)
             return
@@ -373,15 +747,7 @@ class TrajectoryRecorder(keras.callbacks.Callback):
         """
         if not self._records:
             raise RuntimeError("no snapshots recorded; pass the recorder to model.fit first")
-        return assemble_trajectory(
-            self._records, net=self._network(), probe_inputs=self.probe_inputs,
-            probe_labels=self.probe_labels, grid_inputs=self.grid_inputs, bounds=self.bounds,
-            x=self.x, y=self.y, experiment=self.experiment, seed=self.seed,
-            loss=self.loss_kind, steps_per_epoch=self._steps_per_epoch(), trainer=self.trainer,
-            diverged_at_epoch=self.diverged_at_epoch,
+        return self.plan.trajectory(
+            self._records, net=self._network(), steps_per_epoch=self._steps_per_epoch(),
+            trainer=self.trainer, diverged_at_epoch=self.diverged_at_epoch,
         )
-
-
-def _act_name(layer: Any) -> str:
-    name = getattr(layer.activation, "__name__", "?")
-    return _ACTIVATION_ALIASES.get(name, name)

@@ -185,8 +185,8 @@ def crafted(trajectory: Trajectory, edit: Any = None, **metadata: Any) -> Trajec
         net = Network(tuple(arrays[f"kernel.{n}"][s] for n in names),
                       tuple(arrays[f"bias.{n}"][s] for n in names),
                       tuple(meta["activations"]), tuple(names))
-        probe = net.hidden_outputs(arrays["probe_inputs"])
-        grid = net.hidden_outputs(grid_in.reshape(-1, 2))
+        probe = [net.forward(arrays["probe_inputs"], upto=n) for n in names[:-1]]
+        grid = [net.forward(grid_in.reshape(-1, 2), upto=n) for n in names[:-1]]
         for n, p, g in zip(names[:-1], probe, grid):
             arrays[f"probe.{n}"][s] = p
             arrays[f"grid.{n}"][s] = g.reshape(*grid_in.shape[:2], -1)

@@ -9,7 +9,8 @@ import pytest
 
 import geomcore.engine as engine
 from geomcore.datasets import epoch_order, make_dataset
-from geomcore.engine import record_with_engine, snapshot_steps, unsupported_reason
+from geomcore.engine import record_with_engine, unsupported_reason
+from geomcore.recording import recording_plan
 from geomcore.training import record_experiment
 
 
@@ -75,13 +76,18 @@ def test_engine_and_fit_record_the_same_trajectory(make_tiny):
 # -- dense early snapshots ----------------------------------------------------------------
 
 
-def test_snapshot_steps_follow_the_recorders_schedule():
+def test_snapshot_steps_follow_the_recorders_schedule(make_tiny):
+    def steps(k, dense, epoch):
+        exp = make_tiny(recording={"snapshot_every_steps": k, "dense_epochs": dense})
+        return np.flatnonzero(recording_plan(*dataset_of(exp), experiment=exp)
+                              .snapshot_steps(epoch)).tolist()
+
     # 13 steps an epoch, every 5 steps: global steps 5, 10 in epoch 0; 15, 20, 25 in epoch 1.
-    assert np.flatnonzero(snapshot_steps(13, 0, 5, 0)).tolist() == [4, 9, 12]
-    assert np.flatnonzero(snapshot_steps(13, 1, 5, 0)).tolist() == [1, 6, 11, 12]
-    assert np.flatnonzero(snapshot_steps(13, 1, 5, 1)).tolist() == [12]  # after dense epochs
-    assert np.flatnonzero(snapshot_steps(13, 3, 0, 0)).tolist() == [12]
-    assert snapshot_steps(4, 0, 1, 0).all()
+    assert steps(5, 0, 0) == [4, 9, 12]
+    assert steps(5, 0, 1) == [1, 6, 11, 12]
+    assert steps(5, 1, 1) == [12]  # after dense epochs
+    assert steps(0, 0, 3) == [12]
+    assert steps(1, 0, 0) == list(range(13))
 
 
 def test_dense_early_snapshots_are_recorded_at_the_asked_steps(make_tiny):
@@ -96,9 +102,10 @@ def test_dense_early_snapshots_are_recorded_at_the_asked_steps(make_tiny):
     # numpy forward pass of its stored weights, and its loss is measured on all the data.
     for s in range(t.n_snapshots):
         net = t.network(s)
-        for layer, h in zip(t.hidden_layer_names, net.hidden_outputs(t.probe_inputs)):
+        for layer in t.hidden_layer_names:
+            h = net.forward(t.probe_inputs, upto=layer)
             np.testing.assert_allclose(t.arrays[f"probe.{layer}"][s], h, rtol=0, atol=1e-5)
-        grid = net.hidden_outputs(t.grid_inputs.reshape(-1, 2))[-1]
+        grid = net.forward(t.grid_inputs.reshape(-1, 2), upto="hidden_2")
         np.testing.assert_allclose(t.arrays["grid.hidden_2"][s].reshape(-1, 2), grid, atol=1e-5)
         assert t.loss[s] == pytest.approx(net.loss(x, y, "mse"), rel=1e-12)
     assert len({float(v) for v in t.loss}) == len(steps)  # every snapshot is another network

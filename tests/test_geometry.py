@@ -11,7 +11,6 @@ from geomcore.experiment import Experiment
 from geomcore.geometry import (
     Network,
     clip_line_to_box,
-    decision_line_segment,
     grid_lines,
     padded_bounds,
     sigmoid,
@@ -70,9 +69,8 @@ def test_numpy_forward_pass_equals_keras(widths, activation):
         features = keras.Model(model.input, model.get_layer(name).output)
         hidden = keras.ops.convert_to_numpy(features(x, training=False))
         np.testing.assert_allclose(net.forward(x, upto=name), hidden, rtol=0, atol=1e-5)
-    outs = net.hidden_outputs(x)
-    assert [o.shape[1] for o in outs] == list(widths)
-    np.testing.assert_allclose(outs[-1], net.forward(x, upto=-2), rtol=0, atol=0)
+    assert [net.forward(x, upto=name).shape[1] for name in net.layer_names] == [*widths, 1]
+    np.testing.assert_array_equal(net.forward(x, upto=-2), net.forward(x, upto=len(widths) - 1))
 
 
 def small_network(activation="tanh", seed=0):
@@ -276,11 +274,14 @@ def test_random_lines_against_the_corner_test():
     assert hits > 500
 
 
-def test_decision_line_segment_uses_the_boundary_coefficients():
-    seg = decision_line_segment(np.array([0.0, 2.0, -1.0]), BOX)  # h2 = 0.5
+def test_boundary_coefficients_clipped_give_the_decision_line():
+    # Output unit 0 h1 + 2 h2 - 1: the decision line p = 0.5 is h2 = 0.5.
+    net = Network((np.eye(2), np.array([[0.0], [2.0]])), (np.zeros(2), np.array([-1.0])),
+                  ("linear", "sigmoid"), ("h", "output"))
+    np.testing.assert_array_equal(net.boundary_coefficients(), [0.0, 2.0, -1.0])
+    seg = clip_line_to_box(*net.boundary_coefficients(), BOX)
     assert as_set(seg) == [(-1.0, 0.5), (1.0, 0.5)]
-    with pytest.raises(ValueError, match="three|shape"):
-        decision_line_segment(np.array([1.0, 2.0, 3.0, 4.0]), BOX)
+    np.testing.assert_allclose(net.predict_proba(seg), 0.5, rtol=0, atol=1e-12)
 
 
 # -- grid and bounds ----------------------------------------------------------------------

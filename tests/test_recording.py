@@ -11,7 +11,7 @@ import pytest
 
 from geomcore.datasets import data_hash, make_dataset
 from geomcore.errors import ExperimentError
-from geomcore.geometry import decision_line_segment, grid_lines, padded_bounds, sigmoid
+from geomcore.geometry import clip_line_to_box, grid_lines, padded_bounds, sigmoid
 from geomcore.recording import TrajectoryRecorder, library_versions, probe_subset
 
 LECTURE = ["circles-2d", "circles-3d", "circles-4d"]
@@ -33,9 +33,10 @@ def test_recorded_hidden_outputs_equal_the_numpy_forward_pass(lecture_runs, name
     worst = 0.0
     for s in range(t.n_snapshots):
         net = t.network(s)
-        for layer, h in zip(t.hidden_layer_names, net.hidden_outputs(t.probe_inputs), strict=True):
+        for layer in t.hidden_layer_names:
+            h = net.forward(t.probe_inputs, upto=layer)
             worst = max(worst, float(np.max(np.abs(h - t.arrays[f"probe.{layer}"][s]))))
-        for layer, h in zip(t.hidden_layer_names, net.hidden_outputs(grid_points), strict=True):
+            h = net.forward(grid_points, upto=layer)
             recorded = t.arrays[f"grid.{layer}"][s].reshape(len(grid_points), -1)
             worst = max(worst, float(np.max(np.abs(h - recorded))))
     assert worst <= 1e-5
@@ -72,7 +73,7 @@ def test_points_on_the_clipped_decision_line_give_one_half(lecture_runs, name):
     crossings = 0
     for s in range(t.n_snapshots):
         box = padded_bounds(probe_h[s], 0.1)
-        segment = decision_line_segment(t.arrays["boundary"][s], box)
+        segment = clip_line_to_box(*t.arrays["boundary"][s], box)
         kernel = t.arrays["kernel.output"][s].astype(np.float64)  # (2, 1)
         bias = t.arrays["bias.output"][s].astype(np.float64)  # (1,)
         logits = probe_h[s].astype(np.float64) @ kernel[:, 0] + bias[0]
@@ -90,7 +91,7 @@ def test_points_on_the_clipped_decision_line_give_one_half(lecture_runs, name):
         assert np.max(np.abs(p - 0.5)) <= 1e-6, s
     # A classifier that works has its line through the data's image.
     assert crossings >= t.n_snapshots // 2
-    assert decision_line_segment(t.arrays["boundary"][-1], padded_bounds(probe_h[-1])) is not None
+    assert clip_line_to_box(*t.arrays["boundary"][-1], padded_bounds(probe_h[-1])) is not None
 
 
 @pytest.mark.slow

@@ -311,17 +311,17 @@ REPLAY = textwrap.dedent(
     from geomcore.cache import load_or_record
     from geomcore.datasets import make_dataset
     from geomcore.experiment import Experiment
-    from geomcore.geometry import decision_line_segment, grid_lines
+    from geomcore.geometry import clip_line_to_box, grid_lines
     from geomcore.trajectory import Trajectory
 
     trajectory = Trajectory.load(sys.argv[1])
     net = trajectory.network(-1)
     exp = Experiment.from_dict(trajectory.metadata["experiment"])
     x, y = make_dataset(exp.dataset.name, seed=exp.seed, **exp.dataset.params)
-    hidden = net.hidden_outputs(trajectory.probe_inputs)
     error = max(
-        float(np.max(np.abs(h - trajectory.arrays[f"probe.{n}"][-1])))
-        for n, h in zip(trajectory.hidden_layer_names, hidden)
+        float(np.max(np.abs(net.forward(trajectory.probe_inputs, upto=n)
+                            - trajectory.arrays[f"probe.{n}"][-1])))
+        for n in trajectory.hidden_layer_names
     )
     cached, _ = load_or_record(exp, directory=sys.argv[2], progress=False)
     print(json.dumps({
