@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from geomcore.errors import ExperimentError
-from geomcore.experiment import Experiment
+from geomcore.experiment import LOSSES, OPTIMIZERS, Experiment
 from geomcore.geometry import Network
 from geomcore.models import build_model, import_keras, make_optimizer
 from geomcore.recording import (
@@ -53,10 +53,12 @@ __all__ = [
     "unsupported_reason",
 ]
 
-#: Losses the engine computes with the Keras loss of the same name.
-SUPPORTED_LOSSES = ("mse", "binary_crossentropy")
+#: Losses the engine computes with the Keras loss of the same name: every loss an experiment
+#: accepts today (a loss added to :data:`~geomcore.experiment.LOSSES` that the engine cannot
+#: run belongs in the experiment's list only, and falls back to ``fit``).
+SUPPORTED_LOSSES = LOSSES
 #: Optimizers (``training.optimizer``) the engine drives through the Keras optimizer.
-SUPPORTED_OPTIMIZERS = ("sgd", "adam")
+SUPPORTED_OPTIMIZERS = OPTIMIZERS
 #: Value of the ``trainer`` metadata key in trajectories the engine records.
 TRAINER_NAME = "engine"
 #: Compile the epoch function with XLA. Measured on the 2-core reference machine with the

@@ -15,7 +15,7 @@ import logging
 import numpy as np
 
 from geomcore.datasets import make_dataset
-from geomcore.experiment import Experiment
+from geomcore.experiment import TRAINERS, Experiment
 from geomcore.models import build_model, import_keras, make_optimizer
 from geomcore.recording import ProgressFn, TrajectoryRecorder, recording_plan
 from geomcore.trajectory import Trajectory
@@ -24,8 +24,6 @@ keras = import_keras()
 
 __all__ = ["TRAINERS", "ProgressCallback", "record_experiment"]
 
-#: Names accepted by ``record_experiment(trainer=...)``.
-TRAINERS = ("engine", "fit")
 
 log = logging.getLogger("geomcore")
 
