@@ -70,8 +70,8 @@ from geomcore.views.style import (
     WARNING_COLOR,
 )
 
-# Sorted (plain str order); SpaceContent and layer_box live on the numpy side and stay importable from here
-# because scenes imported them from the old single-module geomcore.views.
+# Sorted (plain str order). SpaceContent and layer_box live on the numpy side; they stay
+# importable from here as they were from the single-module geomcore.views.
 __all__ = [
     "BOUNDARY_COLOR",
     "CLASS_COLORS",
