@@ -229,6 +229,19 @@ def caption(text: str, font_size: float = CAPTION_FONT_SIZE,
     """Text in the lecture's font (Pango markup allowed: ``h<sub>1</sub>``); no LaTeX needed.
 
     Text wider than ``max_width`` scene units is scaled down to fit, so it stays in frame.
+
+    Parameters
+    ----------
+    text
+        Pango markup.
+    font_size
+        Manim font size.
+    color
+        Fill colour.
+    max_width
+        Widest allowed, scene units.
+    **kwargs
+        Passed on to ``MarkupText`` (e.g. ``line_spacing``).
     """
     text_mob = mn.MarkupText(text, font=FONT, font_size=font_size, color=color, **kwargs)
     if text_mob.width > max_width:
@@ -237,7 +250,8 @@ def caption(text: str, font_size: float = CAPTION_FONT_SIZE,
 
 
 def frame_rect(m: PlaneMap) -> mn.Rectangle:
-    """The outline of ``m``'s box in scene units, in the grid colour."""
+    """The outline of ``m``'s box: a ``m.width`` x ``m.height`` rectangle (scene units) about
+    ``m.center``, in the grid colour."""
     return mn.Rectangle(width=m.width, height=m.height, stroke_color=GRID_COLOR,
                         stroke_width=FRAME_STROKE).move_to(m.center)
 
