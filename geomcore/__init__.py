@@ -3,12 +3,15 @@
 What lives here and what it may import:
 
 - numpy-only core, safe to import in a replay (no TensorFlow, no Manim):
-  ``datasets``, ``experiment``, ``geometry``, ``trajectory``, ``cache``, ``errors``;
+  ``datasets``, ``experiment``, ``geometry``, ``trajectory``, ``replay``, ``anatomy``,
+  ``extents``, ``narration``, ``cache``, ``errors``;
 - training side, imports Keras/TensorFlow when imported: ``models`` (lazily), ``recording``,
-  ``training``;
+  ``engine``, ``training``;
+- ``views``: the Manim building blocks the scenes in ``scenes/`` draw with, one family a
+  module; the only part of geomcore that imports Manim;
 - ``cli``: the ``geomcore`` command.
 
-Manim building blocks live in ``scenes/``; nothing in this package imports Manim.
+``import geomcore`` imports neither Manim nor TensorFlow.
 """
 
 from __future__ import annotations

@@ -1,0 +1,111 @@
+"""Manim building blocks for replaying trajectories: the one place in geomcore that draws.
+
+This is the only part of geomcore that imports Manim (the numpy core never does, and
+``import geomcore`` does not import this package). Blocks read a
+:class:`~geomcore.replay.Replay` (or a network) through a ``ValueTracker`` and redraw
+themselves from the numpy side's geometry at that value, so several views driven by the
+same tracker always agree. Laid out like Manim's own ``mobject/``, one family a module:
+
+- :mod:`~geomcore.views.style`: colours, fonts, stroke widths, font sizes (one place);
+- :mod:`~geomcore.views.primitives`: plane maps, polylines, grid lines, class point
+  clouds, text;
+- :mod:`~geomcore.views.layered`: static/dynamic layering (draw once, update per frame);
+- :mod:`~geomcore.views.replay_panel`: input plane, hidden plane, readout, loss curve, the
+  replay panel;
+- :mod:`~geomcore.views.anatomy`: a layer's steps, layers in 3-D, curve plots, fold panel;
+- :mod:`~geomcore.views.narrator`: captions, subcaptions and the optional voice.
+
+What it may import: Manim, numpy and the numpy side of geomcore (never TensorFlow). Within
+the package a module imports only those listed before it.
+
+Units: *data units* are the input plane's coordinates, *layer units* a hidden layer's
+activations, *scene units* Manim's frame coordinates (the frame is 14.22 x 8 at 16:9).
+Points are one ``PMobject`` per class; grids and curves one ``VMobject`` with sub-paths.
+
+Every name is re-exported here: ``from geomcore.views import ReplayPanel``.
+"""
+
+from __future__ import annotations
+
+from geomcore.anatomy import SpaceContent
+from geomcore.extents import layer_box
+from geomcore.views.anatomy import (
+    CurvePlot,
+    FoldPanel,
+    LayerMorphView,
+    SpaceView,
+    StageView,
+    embed_scene,
+)
+from geomcore.views.layered import Layered, add_layered
+from geomcore.views.narrator import Narrator
+from geomcore.views.primitives import (
+    ClassPoints,
+    GlyphText,
+    GridLines,
+    PlaneMap,
+    Polylines,
+    caption,
+    class_legend,
+    frame_rect,
+    polylines_to_bezier,
+)
+from geomcore.views.replay_panel import (
+    DataPlaneView,
+    HiddenPlaneView,
+    InputPlaneView,
+    LossCurve,
+    MetricsReadout,
+    ReplayPanel,
+)
+from geomcore.views.style import (
+    BOUNDARY_COLOR,
+    CLASS_COLORS,
+    ELLIPSE_COLOR,
+    FOLD_COLOR,
+    FONT,
+    GRID_COLOR,
+    MONO_FONT,
+    TEXT_COLOR,
+    WARNING_COLOR,
+)
+
+# Sorted (plain str order). SpaceContent and layer_box live on the numpy side; they stay
+# importable from here as they were from the single-module geomcore.views.
+__all__ = [
+    "BOUNDARY_COLOR",
+    "CLASS_COLORS",
+    "ClassPoints",
+    "CurvePlot",
+    "DataPlaneView",
+    "ELLIPSE_COLOR",
+    "FOLD_COLOR",
+    "FONT",
+    "FoldPanel",
+    "GRID_COLOR",
+    "GlyphText",
+    "GridLines",
+    "HiddenPlaneView",
+    "InputPlaneView",
+    "LayerMorphView",
+    "Layered",
+    "LossCurve",
+    "MONO_FONT",
+    "MetricsReadout",
+    "Narrator",
+    "PlaneMap",
+    "Polylines",
+    "ReplayPanel",
+    "SpaceContent",
+    "SpaceView",
+    "StageView",
+    "TEXT_COLOR",
+    "WARNING_COLOR",
+    "add_layered",
+    "caption",
+    "class_legend",
+    "embed_scene",
+    "frame_rect",
+    "layer_box",
+    "polylines_to_bezier",
+]

@@ -1,0 +1,407 @@
+"""Anatomy of a network on screen: a layer's steps, 3-D layers, folds, curves over epochs.
+
+What lives here: :class:`StageView` (a 2->2 layer in its three steps, with the unit circle
+turning into the kernel's ellipse), :class:`LayerMorphView` (data and grid travelling through
+2-unit layers), :class:`SpaceView` (a 3-D layer seen by an orbiting camera),
+:class:`CurvePlot` (quantities over epochs with a cursor), :class:`FoldPanel` (fold curves
+in the input plane and in a 2-unit layer) and :func:`embed_scene`.
+
+The geometry is computed on the numpy side (:mod:`geomcore.anatomy`,
+:mod:`geomcore.extents`, :mod:`geomcore.replay`); the blocks here only map it to scene
+units and draw it.
+
+What it may import: Manim, numpy, the numpy side of geomcore, and the other
+:mod:`geomcore.views` modules (style, primitives, layered, replay_panel).
+
+Units: *data units* are the input plane's coordinates, *layer units* a hidden layer's
+activations, *scene units* Manim's frame coordinates, *degrees* camera angles, *epochs* the
+run's training epochs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import manim as mn
+import numpy as np
+
+from geomcore.anatomy import (
+    SpaceContent,
+    fold_curves,
+    kernel_ellipse,
+    layer_steps,
+    orbit_camera,
+)
+from geomcore.extents import (
+    cube_edges,
+    layer_box,
+    layer_steps_box,
+    padded_range,
+    surface_wireframe,
+    unit_circle_image,
+)
+from geomcore.replay import Replay, layer_homotopy
+from geomcore.views.layered import Layered
+from geomcore.views.primitives import ClassPoints, GridLines, PlaneMap, Polylines, caption
+from geomcore.views.replay_panel import DataPlaneView, HiddenPlaneView, _PlaneView
+from geomcore.views.style import (
+    BOUNDARY_COLOR,
+    CLASS_COLORS,
+    CURSOR_STROKE,
+    CURVE_STROKE,
+    ELLIPSE_COLOR,
+    ELLIPSE_STROKE,
+    FAINT_GRID_STROKE,
+    FOLD_COLOR,
+    FOLD_STROKE,
+    GRID_COLOR,
+    LABEL_FONT_SIZE,
+    PLOT_FRAME_STROKE,
+    SURFACE_STROKE,
+    TEXT_COLOR,
+    TINY_FONT_SIZE,
+    TITLE_FONT_SIZE,
+    ZERO_LINE_STROKE,
+)
+
+__all__ = [
+    "CurvePlot",
+    "FoldPanel",
+    "LayerMorphView",
+    "SpaceView",
+    "StageView",
+    "embed_scene",
+]
+
+
+def embed_scene(xy: np.ndarray, z: float = 0.0) -> np.ndarray:
+    """Scene points ``(..., 3)`` from plane points ``(..., 2)`` (scene units), at depth ``z``."""
+    xy = np.asarray(xy, dtype=np.float64)
+    out = np.empty((*xy.shape[:-1], 3))
+    out[..., :2] = xy
+    out[..., 2] = z
+    return out
+
+
+class LayerMorphView(_PlaneView):
+    """Data and grid travelling through a network's 2-unit layers ("looking inside a layer").
+
+    A ``ValueTracker`` ``depth`` holds the layers travelled: at ``depth = n`` every point and
+    grid line sits where the first ``n`` layers send it (see
+    :func:`geomcore.replay.layer_homotopy`); in between they move in straight lines.
+
+    Parameters
+    ----------
+    network
+        Network whose first layers are 2 units wide.
+    points : ndarray of shape (P, 2)
+        Data points, data units.
+    labels : ndarray of shape (P,)
+        Their classes.
+    grid : ndarray of shape (G, M, 2)
+        Grid lines, data units.
+    depth
+        ``ValueTracker`` of layers travelled.
+    center, width
+        Placement in scene units.
+    box
+        Visible box, covering both the data and the layers' range.
+    title
+        Text above the frame.
+    """
+
+    def __init__(self, network: object, points: np.ndarray, labels: np.ndarray,
+                 grid: np.ndarray, depth: mn.ValueTracker, *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.5,
+                 box: tuple[float, float, float, float] = (-1.25, 1.25, -1.25, 1.25),
+                 title: str = "") -> None:
+        super().__init__(PlaneMap(box, tuple(center), width), title, ("", ""))
+        self.network, self.inputs, self.labels, self.grid_inputs = network, points, labels, grid
+        self.tracker = depth
+        self.grid = GridLines()
+        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
+                       for c in (0, 1)}
+        self.dynamic.add(self.grid, self.clouds[0], self.clouds[1])
+        self.show(depth.get_value())
+        self.follow(depth, self.show)
+
+    def show(self, depth: float) -> LayerMorphView:
+        """Place data and grid ``depth`` layers deep."""
+        grid = layer_homotopy(self.network, self.grid_inputs, depth)
+        self.grid.set_lines(self.plane.to_scene(grid))
+        pts = layer_homotopy(self.network, self.inputs, depth)
+        for c, cloud in self.clouds.items():
+            cloud.set_positions(self.plane.to_scene(pts[self.labels == c]))
+        return self
+
+
+class SpaceView(Layered):
+    """A 3-D layer drawn in the plane by an orbiting orthographic camera.
+
+    Titles and captions stay fixed in the frame while the camera turns: only the cube,
+    the points, the grid and the surface are projected (by
+    :func:`geomcore.anatomy.orbit_camera`).
+
+    Parameters
+    ----------
+    source
+        ``source(value) -> SpaceContent`` for the value of ``tracker``.
+    tracker
+        Drives the content (a replay clock, or a step of a layer).
+    labels : ndarray of shape (P,)
+        Class of each probe point.
+    azimuth
+        ``ValueTracker`` of the camera's azimuth, degrees.
+    elevation
+        Camera elevation, degrees.
+    center, size
+        Placement in scene units; ``size`` is the scene length of a unit of the layer.
+    axis_names
+        Labels at the positive end of each axis (Pango markup).
+    title
+        Text above the cube.
+    half_side
+        Half the side of the cube drawn around the layer, layer units.
+    """
+
+    def __init__(self, source: Callable[[float], SpaceContent], tracker: mn.ValueTracker,
+                 labels: np.ndarray, azimuth: mn.ValueTracker, *, elevation: float = 20.0,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), size: float = 1.8,
+                 axis_names: Sequence[str] = ("h<sub>1</sub>", "h<sub>2</sub>", "h<sub>3</sub>"),
+                 title: str = "", half_side: float = 1.0) -> None:
+        super().__init__()
+        self.source, self.tracker, self.labels = source, tracker, labels
+        self.azimuth, self.elevation = azimuth, elevation
+        self.center = np.asarray(center, dtype=np.float64)
+        self.size, self.half = size, half_side
+        if title:
+            self.title = caption(title, font_size=TITLE_FONT_SIZE).move_to(
+                self.center + (1.95 * size * half_side) * mn.UP)
+            self.static.add(self.title)
+        self.cube = Polylines(GRID_COLOR, stroke_width=FAINT_GRID_STROKE, stroke_opacity=0.6)
+        self.grid = Polylines(GRID_COLOR, stroke_width=FAINT_GRID_STROKE, stroke_opacity=0.5,
+                              smooth=True)
+        self.surface = Polylines(BOUNDARY_COLOR, stroke_width=SURFACE_STROKE,
+                                 stroke_opacity=0.75)
+        content = source(tracker.get_value())
+        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
+                       for c in (0, 1)}
+        self.axis_markup = [caption(n, font_size=LABEL_FONT_SIZE) for n in axis_names]
+        self.dynamic.add(self.cube, self.grid, self.surface, self.clouds[0], self.clouds[1],
+                         *self.axis_markup)
+        self.show(content)
+        self.follow(tracker, lambda v: self.show(self.source(v)))
+
+    def to_scene(self, points: np.ndarray) -> np.ndarray:
+        """Project layer points ``(..., 3)`` to scene points ``(..., 3)``."""
+        screen, _ = orbit_camera(points, self.azimuth.get_value(), self.elevation)
+        return embed_scene(self.center[:2] + self.size * screen, self.center[2])
+
+    def show(self, content: SpaceContent) -> SpaceView:
+        """Draw ``content`` from the current camera angle."""
+        self.cube.set_polylines(self.to_scene(cube_edges(self.half)))
+        self.grid.set_polylines(self.to_scene(content.grid))
+        for c, cloud in self.clouds.items():
+            cloud.set_positions(self.to_scene(content.probe[self.labels == c]))
+        if content.surface is None:
+            self.surface.set_polylines(np.zeros((0, 2, 3)))
+        else:
+            self.surface.set_polylines(
+                [self.to_scene(line) for line in surface_wireframe(content.surface)])
+        for k, mob in enumerate(self.axis_markup):
+            end = np.zeros(3)
+            end[k] = 1.18 * self.half
+            mob.move_to(self.to_scene(end))
+        return self
+
+
+class StageView(_PlaneView):
+    """A 2->2 layer applied in its three steps to the data and the grid, in the plane.
+
+    ``tracker`` in [0, 3]: inputs, linear map, bias, activation (see
+    :func:`geomcore.anatomy.layer_steps`). During the linear step the unit circle is drawn
+    turning into the kernel's ellipse (:func:`geomcore.extents.unit_circle_image`), with its
+    semi-axes (the singular values).
+
+    Parameters
+    ----------
+    network
+        The network.
+    layer
+        A 2->2 layer, by index or name.
+    points : ndarray of shape (P, 2)
+        Data points, data units.
+    labels : ndarray of shape (P,)
+        Class of each point.
+    grid : ndarray of shape (G, M, 2)
+        Grid lines, data units.
+    tracker
+        ``ValueTracker`` of the step.
+    center, width
+        Placement in scene units.
+    box
+        Visible box, data and layer units; by default one that holds every step
+        (:func:`geomcore.extents.layer_steps_box`).
+    title
+        Text above the frame.
+    """
+
+    def __init__(self, network: object, layer: int | str, points: np.ndarray,
+                 labels: np.ndarray, grid: np.ndarray, tracker: mn.ValueTracker, *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 5.0,
+                 box: tuple[float, float, float, float] | None = None,
+                 title: str = "") -> None:
+        if box is None:
+            box = layer_steps_box(network, layer, grid)
+        super().__init__(PlaneMap(box, tuple(center), width), title, ("", ""))
+        self.network, self.layer = network, layer
+        self.inputs, self.labels, self.grid_inputs = points, labels, grid
+        self.tracker = tracker
+        self.kernel = network.kernels[network.layer_index(layer)].astype(np.float64)
+        self.ellipse = kernel_ellipse(network.kernels[network.layer_index(layer)])
+        self.grid = GridLines(stride=4)
+        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
+                       for c in (0, 1)}
+        self.circle = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE)
+        self.axes_lines = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE)
+        self.dynamic.add(self.grid, self.clouds[0], self.clouds[1], self.circle, self.axes_lines)
+        self.show(tracker.get_value())
+        self.follow(tracker, self.show)
+
+    def show(self, t: float) -> StageView:
+        """Place data and grid at step ``t`` of the layer."""
+        shape = self.grid_inputs.shape
+        grid = layer_steps(self.network, self.layer, self.grid_inputs.reshape(-1, 2), t)
+        self.grid.set_lines(self.plane.to_scene(grid.reshape(*shape[:2], 2)))
+        pts = layer_steps(self.network, self.layer, self.inputs, t)
+        for c, cloud in self.clouds.items():
+            cloud.set_positions(self.plane.to_scene(pts[self.labels == c]))
+        # The unit circle follows the linear step only, then fades out.
+        self.circle.set_polylines([self.plane.to_scene(unit_circle_image(self.kernel, t))])
+        opacity = 1.0 if t <= 1.0 else max(0.0, 1.0 - 2 * (t - 1.0))
+        self.circle.set_stroke(opacity=opacity)
+        if 0.999 <= t <= 1.5:
+            axes = [np.array([-a, a]) for a in self.ellipse.axes]
+            self.axes_lines.set_polylines([self.plane.to_scene(a) for a in axes])
+            self.axes_lines.set_stroke(opacity=opacity)
+        else:
+            self.axes_lines.set_polylines(np.zeros((0, 2, 3)))
+        return self
+
+
+class CurvePlot(Layered):
+    """Curves of a quantity over epochs with a zero line and a cursor at the current epoch.
+
+    Parameters
+    ----------
+    epochs : ndarray of shape (S,)
+        Epochs of the samples.
+    curves : dict of label -> ndarray of shape (S,)
+        One curve per label, in the quantity's units; the legend shows the labels.
+    center, width, height
+        Placement in scene units.
+    title
+        Text above the frame.
+    cursor
+        ``cursor() -> epoch`` for the moving marker (or ``None``).
+    tracker
+        Drives the cursor.
+    colors
+        One colour per curve, in order.
+    """
+
+    def __init__(self, epochs: np.ndarray, curves: dict[str, np.ndarray], *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.0,
+                 height: float = 2.2, title: str = "",
+                 cursor: Callable[[], float] | None = None,
+                 tracker: mn.ValueTracker | None = None,
+                 colors: Sequence[mn.ParsableManimColor] = (ELLIPSE_COLOR, FOLD_COLOR)) -> None:
+        super().__init__()
+        lo, hi = padded_range(np.concatenate([*curves.values()]))
+        center = np.asarray(center, dtype=np.float64)
+        self.x0, self.y0 = center[0] - width / 2, center[1] - height / 2
+        self.xs = width / float(epochs[-1] - epochs[0] or 1.0)
+        self.ys = height / (hi - lo)
+        self.e0, self.lo, self.height = float(epochs[0]), lo, height
+        frame = mn.Rectangle(width=width, height=height, stroke_color=GRID_COLOR,
+                             stroke_width=PLOT_FRAME_STROKE).move_to(center)
+        zero = Polylines(TEXT_COLOR, stroke_width=ZERO_LINE_STROKE, stroke_opacity=0.6)
+        zero.set_polylines([self.to_scene(np.array([epochs[0], epochs[-1]]), np.zeros(2))])
+        self.static.add(frame, zero)
+        if title:
+            self.static.add(caption(title, font_size=LABEL_FONT_SIZE)
+                            .next_to(frame, mn.UP, buff=0.1))
+        zero_label = caption("0", font_size=TINY_FONT_SIZE).next_to(zero.points[0], mn.LEFT,
+                                                                    buff=0.08)
+        self.static.add(zero_label, caption(f"epoch {epochs[0]:g} … {epochs[-1]:g}",
+                                            font_size=TINY_FONT_SIZE)
+                        .next_to(frame, mn.DOWN, buff=0.06))
+        anchor = frame.get_corner(mn.UR) + 0.08 * (mn.DOWN + mn.LEFT)
+        for (label, ys), color in zip(curves.items(), colors):
+            line = Polylines(color, stroke_width=CURVE_STROKE)
+            line.set_polylines([self.to_scene(epochs, ys)])
+            # Legend inside the frame's top-right corner, one row per curve.
+            tag = caption(label, font_size=TINY_FONT_SIZE, color=color)
+            tag.move_to(anchor, aligned_edge=mn.UR)
+            anchor = anchor + (tag.height + 0.06) * mn.DOWN
+            self.static.add(line, tag)
+        self.cursor = Polylines(BOUNDARY_COLOR, stroke_width=CURSOR_STROKE)
+        self.dynamic.add(self.cursor)
+        if cursor is not None and tracker is not None:
+            self._cursor_fn = cursor
+            self.show(0)
+            self.follow(tracker, self.show)
+
+    def to_scene(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Scene points ``(n, 3)`` of epochs ``x`` ``(n,)`` and values ``y`` ``(n,)``."""
+        return embed_scene(np.column_stack([self.x0 + (np.asarray(x) - self.e0) * self.xs,
+                                            self.y0 + (np.asarray(y) - self.lo) * self.ys]))
+
+    def show(self, _value: float) -> CurvePlot:
+        """Move the cursor to the epoch ``cursor()`` returns."""
+        e = float(self._cursor_fn())
+        ys = np.array([self.lo, self.lo + self.height / self.ys])
+        self.cursor.set_polylines([self.to_scene(np.array([e, e]), ys)])
+        return self
+
+
+class FoldPanel(mn.Group):
+    """Where a trained network folds the plane: fold curves in the input plane and their image
+    on the warped grid of the 2-unit layer.
+
+    Fold curves come from :func:`geomcore.anatomy.fold_curves` (zero set of the Jacobian
+    determinant of the map from the input plane to the viewed layer).
+
+    Parameters
+    ----------
+    replay
+        The run; it is shown at ``progress``.
+    progress
+        Replay progress in [0, 1].
+    input_center, hidden_center
+        Centres of the two planes, scene units.
+    width
+        Scene width of the hidden plane; the input plane is 0.8 of it.
+    """
+
+    def __init__(self, replay: Replay, *, progress: float = 1.0,
+                 input_center: Sequence[float] = (-3.6, -0.4, 0),
+                 hidden_center: Sequence[float] = (2.2, -0.4, 0), width: float = 4.6) -> None:
+        super().__init__()
+        traj = replay.trajectory
+        net = replay.network_at(progress)
+        layer = replay.layer
+        self.curves = fold_curves(net, traj.bounds, upto=layer)
+        self.input = DataPlaneView(traj.probe_inputs, traj.probe_labels, box=traj.bounds,
+                                   center=input_center, width=width * 0.8, title="input plane",
+                                   grid=traj.grid_inputs[:, ::10])
+        self.hidden = HiddenPlaneView(replay, mn.ValueTracker(progress), center=hidden_center,
+                                      width=width, box=layer_box(traj, layer),
+                                      title=f"{layer} (2 units)")
+        self.hidden.dynamic.clear_updaters()
+        self.input_folds = Polylines(FOLD_COLOR, stroke_width=FOLD_STROKE)
+        self.input_folds.set_polylines([self.input.plane.to_scene(c) for c in self.curves])
+        self.hidden_folds = Polylines(FOLD_COLOR, stroke_width=FOLD_STROKE)
+        self.hidden_folds.set_polylines(
+            [self.hidden.plane.to_scene(net.forward(c, upto=layer)) for c in self.curves])
+        self.add(self.input, self.hidden, self.input_folds, self.hidden_folds)

@@ -1,0 +1,109 @@
+"""Narration in step with the animations: on-screen captions, subcaptions, optional voice.
+
+What lives here: :class:`Narrator`, which shows (and, with manim-voiceover, speaks) the
+lecture's cues while a block of animations runs, and writes each cue as a subcaption so a
+render leaves an ``.srt`` file beside the video.
+
+What it may import: Manim, :mod:`geomcore.narration` (the words and their reading times) and
+:mod:`geomcore.views.style`, :mod:`geomcore.views.primitives`.
+
+Units: *seconds* of scene time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import textwrap
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import manim as mn
+
+from geomcore.views.primitives import caption
+from geomcore.views.style import BOUNDARY_COLOR, CHAPTER_CARD_FONT_SIZE, NARRATION_FONT_SIZE
+
+if TYPE_CHECKING:
+    from geomcore.narration import Narration
+
+__all__ = ["Narrator"]
+
+
+class Narrator:
+    """Speaks or shows a lecture's narration in step with its animations.
+
+    ``with narrator.say("data.rings"): scene.play(...)`` shows the cue as a caption at the
+    bottom of the frame while the animations inside run, then waits until the cue has been
+    on screen for its reading time (:func:`geomcore.narration.reading_time`) or, with a
+    voice, until the speech ends. Each cue is also written as a subcaption, so every render
+    writes an ``.srt`` file beside the video.
+
+    The voice is manim-voiceover's: when ``scene`` is a ``VoiceoverScene`` with a speech
+    service set (``create_subcaption=False``; the narrator writes the subcaptions), each cue
+    is synthesised and added to the soundtrack.
+
+    Parameters
+    ----------
+    scene
+        The scene being built.
+    narration
+        The lecture's cues.
+    """
+
+    def __init__(self, scene: mn.Scene, narration: Narration) -> None:
+        self.scene, self.narration = scene, narration
+        self.cues_shown: list[tuple[str, float, float]] = []
+
+    @property
+    def voiced(self) -> bool:
+        """Whether cues are spoken (the scene has a manim-voiceover speech service)."""
+        return getattr(self.scene, "speech_service", None) is not None
+
+    def caption_mobject(self, text: str) -> mn.VGroup:
+        """The on-screen caption: the text on a dark band at the bottom of the frame."""
+        # Wrap long cues onto two or three lines rather than shrinking them.
+        label = caption("\n".join(textwrap.wrap(text, width=72)), font_size=NARRATION_FONT_SIZE,
+                        max_width=12.8, line_spacing=1.0)
+        band = mn.RoundedRectangle(
+            corner_radius=0.08, width=label.width + 0.4, height=label.height + 0.22,
+            fill_color=mn.config.background_color, fill_opacity=0.82, stroke_width=0,
+        )
+        group = mn.VGroup(band, label.move_to(band))
+        return group.to_edge(mn.DOWN, buff=0.1)
+
+    @contextlib.contextmanager
+    def say(self, cue: str) -> Iterator[float]:
+        """Show (and speak) ``cue`` while the block runs; yields the cue's minimum duration.
+
+        Raises
+        ------
+        geomcore.narration.NarrationError
+            If there is no such cue.
+        """
+        from geomcore.narration import reading_time
+
+        text = self.narration[cue]
+        duration = reading_time(text)
+        if self.voiced:
+            tracker = self.scene.add_voiceover_text(text)
+            duration = max(duration, float(tracker.duration))
+        start = self.scene.time
+        band = self.caption_mobject(text)
+        self.scene.add_foreground_mobject(band)
+        try:
+            yield duration
+            remaining = duration - (self.scene.time - start)
+            if remaining > 1e-3:
+                self.scene.wait(remaining)
+        finally:
+            self.scene.remove_foreground_mobject(band)
+            self.scene.remove(band)
+        shown = self.scene.time - start
+        self.scene.add_subcaption(text, duration=shown, offset=-shown)
+        self.cues_shown.append((cue, start, shown))
+
+    def chapter_card(self, title: str, seconds: float = 1.6) -> None:
+        """A chapter title over the whole frame at a section start."""
+        card = caption(title, font_size=CHAPTER_CARD_FONT_SIZE, color=BOUNDARY_COLOR)
+        self.scene.play(mn.FadeIn(card, scale=1.05), run_time=0.5)
+        self.scene.wait(max(0.0, seconds - 1.0))
+        self.scene.play(mn.FadeOut(card), run_time=0.5)

@@ -1,0 +1,334 @@
+"""Drawing primitives: plane maps, polylines, grid lines, class point clouds and text.
+
+What lives here: :class:`PlaneMap` (data or layer units to scene units),
+:func:`polylines_to_bezier` and :class:`Polylines` (many polylines as one ``VMobject``),
+:class:`GridLines` (a warped grid), :class:`ClassPoints` (one class as one point cloud),
+:class:`GlyphText` (a line of monospace text that changes every frame), :func:`caption`,
+:func:`frame_rect` and :func:`class_legend`.
+
+What it may import: Manim, numpy and :mod:`geomcore.views.style`; no other building block.
+
+Units: *data units* are the input plane's coordinates, *layer units* a hidden layer's
+activations, *scene units* Manim's frame coordinates (the frame is 14.22 x 8 at 16:9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import manim as mn
+import numpy as np
+
+from geomcore.views.style import (
+    CAPTION_FONT_SIZE,
+    CLASS_COLORS,
+    FONT,
+    FRAME_STROKE,
+    GRID_COLOR,
+    GRID_STROKE,
+    MONO_FONT,
+    READOUT_FONT_SIZE,
+    TEXT_COLOR,
+    TITLE_FONT_SIZE,
+)
+
+__all__ = [
+    "ClassPoints",
+    "GlyphText",
+    "GridLines",
+    "PlaneMap",
+    "Polylines",
+    "caption",
+    "class_legend",
+    "frame_rect",
+    "polylines_to_bezier",
+]
+
+
+@dataclass(frozen=True)
+class PlaneMap:
+    """Affine map from a box in data or layer units to a rectangle in scene units.
+
+    Parameters
+    ----------
+    box
+        ``(umin, umax, vmin, vmax)`` in data or layer units.
+    center : array of shape (3,)
+        Scene position of the box's centre.
+    width
+        Scene width of the box; the height keeps the box's aspect ratio.
+    """
+
+    box: tuple[float, float, float, float]
+    center: tuple[float, float, float]
+    width: float
+
+    @property
+    def scale(self) -> float:
+        """Scene units per data (or layer) unit."""
+        return self.width / (self.box[1] - self.box[0])
+
+    @property
+    def height(self) -> float:
+        """Scene height of the box."""
+        return (self.box[3] - self.box[2]) * self.scale
+
+    def to_scene(self, points: np.ndarray) -> np.ndarray:
+        """Map points of shape ``(..., 2)`` to scene points of shape ``(..., 3)``."""
+        p = np.asarray(points, dtype=np.float64)
+        out = np.zeros((*p.shape[:-1], 3))
+        out[..., 0] = self.center[0] + (p[..., 0] - 0.5 * (self.box[0] + self.box[1])) * self.scale
+        out[..., 1] = self.center[1] + (p[..., 1] - 0.5 * (self.box[2] + self.box[3])) * self.scale
+        out[..., 2] = self.center[2]
+        return out
+
+    def to_plane(self, points: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`to_scene`: scene points ``(..., 3)`` to ``(..., 2)``."""
+        p = np.asarray(points, dtype=np.float64)
+        u = (p[..., 0] - self.center[0]) / self.scale + 0.5 * (self.box[0] + self.box[1])
+        v = (p[..., 1] - self.center[1]) / self.scale + 0.5 * (self.box[2] + self.box[3])
+        return np.stack([u, v], axis=-1)
+
+
+def polylines_to_bezier(
+    lines: Sequence[np.ndarray] | np.ndarray, *, smooth: bool = False
+) -> np.ndarray:
+    """Cubic Bézier control points of polylines, for one ``VMobject`` with sub-paths.
+
+    Straight: each segment ``p -> q`` becomes ``(p, p + (q-p)/3, p + 2(q-p)/3, q)``.
+    Smooth: a Catmull-Rom spline through the points (uniform parametrisation; Catmull and
+    Rom, 1974), i.e. handles ``p_i + (p_{i+1} - p_{i-1})/6`` and
+    ``p_{i+1} - (p_{i+2} - p_i)/6``, so the curve is C1 and passes through every point.
+    Manim starts a new sub-path wherever a curve does not begin where the last one ended.
+
+    Parameters
+    ----------
+    lines
+        Polylines, each of shape ``(m, 3)`` (``m >= 2``), or one array ``(L, m, 3)``.
+    smooth
+        Catmull-Rom instead of straight segments.
+
+    Returns
+    -------
+    ndarray of shape (4 * segments, 3)
+    """
+    if isinstance(lines, np.ndarray) and lines.ndim == 3:
+        p, q = lines[:, :-1], lines[:, 1:]
+        if smooth:
+            before = np.concatenate([lines[:, :1], lines[:, :-2]], axis=1)
+            after = np.concatenate([lines[:, 2:], lines[:, -1:]], axis=1)
+            h1, h2 = p + (q - before) / 6, q - (after - p) / 6
+        else:
+            h1, h2 = p + (q - p) / 3, p + 2 * (q - p) / 3
+        return np.stack([p, h1, h2, q], axis=-2).reshape(-1, 3)
+    parts = [polylines_to_bezier(np.asarray(line)[None], smooth=smooth)
+             for line in lines if len(line) >= 2]
+    return np.concatenate(parts) if parts else np.zeros((0, 3))
+
+
+class Polylines(mn.VMobject):
+    """Many polylines drawn as one stroked ``VMobject`` (grids, boundary curves).
+
+    With ``smooth=True`` the lines are Catmull-Rom splines through their points (see
+    :func:`polylines_to_bezier`).
+
+    Parameters
+    ----------
+    color
+        Stroke colour.
+    stroke_width
+        Manim stroke width.
+    stroke_opacity
+        In [0, 1].
+    smooth
+        Catmull-Rom splines instead of straight segments.
+    """
+
+    def __init__(self, color: mn.ParsableManimColor = GRID_COLOR,
+                 stroke_width: float = FRAME_STROKE, stroke_opacity: float = 1.0,
+                 smooth: bool = False, **kwargs: object) -> None:
+        super().__init__(stroke_color=color, stroke_width=stroke_width,
+                         stroke_opacity=stroke_opacity, fill_opacity=0, **kwargs)
+        self.smooth = smooth
+
+    def set_polylines(self, lines: Sequence[np.ndarray] | np.ndarray) -> Polylines:
+        """Replace the drawn polylines (scene units, each ``(m, 3)``)."""
+        self.points = polylines_to_bezier(lines, smooth=self.smooth)
+        return self
+
+
+class GridLines(mn.VGroup):
+    """A warped grid: the vertical and the horizontal family as two smooth ``Polylines``.
+
+    Lines of one family never cross while the map is injective, so stroking each family as
+    one path is cheap for Cairo; crossing families in one path is not.
+
+    Parameters
+    ----------
+    stroke_width
+        Manim stroke width.
+    stroke_opacity
+        In [0, 1].
+    stride
+        Draw every ``stride``-th sample of each line; the Catmull-Rom spline through them
+        keeps saturated tanh curves smooth.
+    """
+
+    def __init__(self, stroke_width: float = GRID_STROKE, stroke_opacity: float = 0.55,
+                 stride: int = 4) -> None:
+        self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity, smooth=True)
+                         for _ in range(2)]
+        super().__init__(*self.families)
+        self.stride = stride
+
+    def sample_index(self, samples: int) -> np.ndarray:
+        """Indices of the samples drawn out of ``samples`` (the last one always included)."""
+        idx = np.arange(0, samples, self.stride)
+        return idx if idx[-1] == samples - 1 else np.append(idx, samples - 1)
+
+    def set_lines(self, lines: np.ndarray) -> GridLines:
+        """Draw grid lines ``(G, M, 3)`` in scene units, vertical family first (``G/2``)."""
+        lines = lines[:, self.sample_index(lines.shape[1])]
+        half = lines.shape[0] // 2
+        self.families[0].set_polylines(lines[:half])
+        self.families[1].set_polylines(lines[half:])
+        return self
+
+
+class ClassPoints(mn.PMobject):
+    """The points of one class, drawn as one point cloud.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, 3)
+        Scene positions.
+    color
+        The class colour.
+    size
+        Dot size in pixels at 1080p (scaled with the render's height).
+    opacity
+        In [0, 1].
+    """
+
+    def __init__(self, points: np.ndarray, color: mn.ParsableManimColor, size: float = 4.0,
+                 opacity: float = 0.9) -> None:
+        pixels = max(1, round(size * mn.config.pixel_height / 1080))
+        super().__init__(stroke_width=pixels)
+        self.add_points(np.asarray(points, dtype=np.float64), color=color, alpha=opacity)
+
+    def set_positions(self, points: np.ndarray) -> ClassPoints:
+        """Move the points (same count), scene units ``(n, 3)``."""
+        self.points = np.asarray(points, dtype=np.float64)
+        return self
+
+
+def caption(text: str, font_size: float = CAPTION_FONT_SIZE,
+            color: mn.ParsableManimColor = TEXT_COLOR, max_width: float = 13.4,
+            **kwargs: object) -> mn.MarkupText:
+    """Text in the lecture's font (Pango markup allowed: ``h<sub>1</sub>``); no LaTeX needed.
+
+    Text wider than ``max_width`` scene units is scaled down to fit, so it stays in frame.
+
+    Parameters
+    ----------
+    text
+        Pango markup.
+    font_size
+        Manim font size.
+    color
+        Fill colour.
+    max_width
+        Widest allowed, scene units.
+    **kwargs
+        Passed on to ``MarkupText`` (e.g. ``line_spacing``).
+    """
+    text_mob = mn.MarkupText(text, font=FONT, font_size=font_size, color=color, **kwargs)
+    if text_mob.width > max_width:
+        text_mob.scale_to_fit_width(max_width)
+    return text_mob
+
+
+def frame_rect(m: PlaneMap) -> mn.Rectangle:
+    """The outline of ``m``'s box: a ``m.width`` x ``m.height`` rectangle (scene units) about
+    ``m.center``, in the grid colour."""
+    return mn.Rectangle(width=m.width, height=m.height, stroke_color=GRID_COLOR,
+                        stroke_width=FRAME_STROKE).move_to(m.center)
+
+
+class GlyphText(mn.VMobject):
+    """A fixed-width line of monospace text that can change every frame: one ``VMobject``.
+
+    Glyph outlines are rendered by Pango once per character and cached; setting the text
+    concatenates the cached outlines into this one mobject's points. The mobject itself
+    never changes, so Manim keeps drawing it during an animation (swapping in new ``Text``
+    objects mid-animation leaves the old ones on screen), and a whole line is one Cairo
+    fill, not one per character.
+
+    Parameters
+    ----------
+    n_chars
+        Maximum number of characters; longer strings are cut.
+    font_size
+        Manim font size.
+    anchor : array of shape (3,)
+        Scene position of the left end of the baseline.
+    color
+        Fill colour.
+    """
+
+    _glyph_cache: dict[tuple[str, float], tuple[np.ndarray, float]] = {}
+
+    def __init__(self, n_chars: int, *, font_size: float = READOUT_FONT_SIZE,
+                 anchor: Sequence[float] = (0.0, 0.0, 0.0),
+                 color: mn.ParsableManimColor = TEXT_COLOR) -> None:
+        super().__init__(fill_color=color, fill_opacity=1.0, stroke_width=0)
+        self.n_chars = n_chars
+        self.font_size_ = font_size
+        self.anchor = np.asarray(anchor, dtype=np.float64)
+        self.string = ""
+        self.advance = self._glyph("0")[1]
+
+    def _glyph(self, char: str) -> tuple[np.ndarray, float]:
+        """Outline of ``char`` relative to the left end of its baseline, and the advance."""
+        key = (char, self.font_size_)
+        if key not in self._glyph_cache:
+            # "XX" + char: the glyph's place next to two known glyphs gives baseline and advance.
+            ref = mn.Text("XX" + char, font=MONO_FONT, font_size=self.font_size_)
+            x1, x2 = ref.submobjects[0], ref.submobjects[1]
+            advance = float(x2.get_left()[0] - x1.get_left()[0])
+            origin = x1.get_corner(mn.DL) + [2 * advance, 0.0, 0.0]
+            glyphs = ref.submobjects
+            pts = glyphs[2].points - origin if len(glyphs) > 2 else np.zeros((0, 3))
+            self._glyph_cache[key] = (np.array(pts), advance)
+        return self._glyph_cache[key]
+
+    def set_text(self, string: str) -> GlyphText:
+        """Show ``string`` (cut to ``n_chars`` characters); the empty string shows nothing."""
+        string = string[: self.n_chars]
+        if string != self.string:
+            parts = [
+                self._glyph(char)[0] + self.anchor + [i * self.advance, 0.0, 0.0]
+                for i, char in enumerate(string)
+                if not char.isspace()
+            ]
+            self.points = np.concatenate(parts) if parts else np.zeros((0, 3))
+            self.string = string
+        return self
+
+
+def class_legend(names: dict[int, str], font_size: float = TITLE_FONT_SIZE) -> mn.VGroup:
+    """A legend: a dot in each class colour and its name, one row per class (1 above 0).
+
+    Parameters
+    ----------
+    names
+        Name of each class, by label 0 and 1.
+    font_size
+        Manim font size of the names.
+    """
+    rows = mn.VGroup()
+    for c in (1, 0):
+        dot = mn.Dot(radius=0.08, color=CLASS_COLORS[c])
+        rows.add(mn.VGroup(dot, caption(names[c], font_size=font_size).next_to(dot, mn.RIGHT)))
+    return rows.arrange(mn.DOWN, aligned_edge=mn.LEFT, buff=0.15)

@@ -1,0 +1,419 @@
+"""The replay of a training run on one screen, and the plane views it is made of.
+
+What lives here: :class:`_PlaneView` (a framed plane with a title and axis labels, the base
+of every plane view), :class:`HiddenPlaneView`, :class:`InputPlaneView`,
+:class:`DataPlaneView`, :class:`MetricsReadout`, :class:`LossCurve` and
+:class:`ReplayPanel`, which puts the first four on screen driven by one clock.
+
+Every block reads a :class:`~geomcore.replay.Replay` through a shared clock (a
+``ValueTracker`` holding the replay's progress in [0, 1]) and redraws itself from the
+network at that instant, so several views driven by the same clock always agree.
+
+What it may import: Manim, numpy, the numpy side of geomcore (:mod:`geomcore.replay`,
+:mod:`geomcore.extents`) and :mod:`geomcore.views.style`, :mod:`~geomcore.views.primitives`,
+:mod:`~geomcore.views.layered`.
+
+Units: *data units* are the input plane's coordinates, *layer units* a hidden layer's
+activations, *scene units* Manim's frame coordinates, *epochs* the run's training epochs.
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from collections.abc import Sequence
+
+import manim as mn
+import numpy as np
+
+from geomcore.extents import log_range
+from geomcore.replay import Frame, Replay, boundary_contours
+from geomcore.views.layered import Layered
+from geomcore.views.primitives import (
+    ClassPoints,
+    GlyphText,
+    GridLines,
+    PlaneMap,
+    Polylines,
+    caption,
+    frame_rect,
+)
+from geomcore.views.style import (
+    AXIS_LABEL_FONT_SIZE_DROP,
+    BOUNDARY_COLOR,
+    BOUNDARY_STROKE,
+    CLASS_COLORS,
+    CURVE_STROKE,
+    DECISION_LINE_STROKE,
+    FAINT_GRID_STROKE,
+    GRID_COLOR,
+    LABEL_FONT_SIZE,
+    PLOT_FRAME_STROKE,
+    READOUT_FONT_SIZE,
+    SMALL_FONT_SIZE,
+    TITLE_FONT_SIZE,
+    WARNING_COLOR,
+)
+
+log = logging.getLogger("geomcore")
+
+__all__ = [
+    "DataPlaneView",
+    "HiddenPlaneView",
+    "InputPlaneView",
+    "LossCurve",
+    "MetricsReadout",
+    "ReplayPanel",
+]
+
+
+class _PlaneView(Layered):
+    """A framed plane: map, frame, axis labels, a title; subclasses fill it.
+
+    Parameters
+    ----------
+    plane
+        Box (data or layer units) and its place in scene units.
+    title
+        Text above the frame (Pango markup).
+    labels
+        Axis labels below and left of the frame (Pango markup).
+    font_size
+        Of the title; axis labels are :data:`~geomcore.views.style.AXIS_LABEL_FONT_SIZE_DROP`
+        smaller.
+    """
+
+    def __init__(self, plane: PlaneMap, title: str, labels: tuple[str, str],
+                 font_size: float = TITLE_FONT_SIZE) -> None:
+        super().__init__()
+        self.plane = plane
+        self.frame = frame_rect(plane)
+        self.title = caption(title, font_size=font_size).next_to(self.frame, mn.UP, buff=0.12)
+        label_size = font_size - AXIS_LABEL_FONT_SIZE_DROP
+        self.axis_labels = mn.VGroup(
+            caption(labels[0], font_size=label_size).next_to(self.frame, mn.DOWN, buff=0.08),
+            caption(labels[1], font_size=label_size).next_to(self.frame, mn.LEFT, buff=0.08),
+        )
+        self.static.add(self.frame, self.title, self.axis_labels)
+
+
+class HiddenPlaneView(_PlaneView):
+    """The 2-unit hidden layer during a replay: warped grid, both classes, decision line.
+
+    When the output unit's weights on this layer vanish (``a = b = 0``) there is no line:
+    it is hidden and the text :attr:`NO_LINE` is shown instead.
+
+    Parameters
+    ----------
+    replay
+        The replay (its viewed layer must be 2 units wide).
+    clock
+        Shared ``ValueTracker`` of the replay's progress in [0, 1].
+    center, width
+        Placement in scene units.
+    box
+        Visible part of the layer, layer units; tanh's range with a margin by default.
+    title
+        Text above the frame.
+    show_grid
+        Draw the warped grid (else it is kept but transparent).
+
+    Attributes
+    ----------
+    grid : GridLines
+    clouds : dict[int, ClassPoints]
+        Per class label.
+    line : mobject.geometry.line.Line
+        The decision line; hidden (opacity 0) when there is none in the box.
+    no_boundary : GlyphText
+        Shown instead of the line when the output unit ignores this layer (a = b = 0).
+    """
+
+    NO_LINE = "no decision line in view"
+
+    def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.5,
+                 box: tuple[float, float, float, float] = (-1.15, 1.15, -1.15, 1.15),
+                 title: str = "hidden layer (2 units)", show_grid: bool = True) -> None:
+        super().__init__(PlaneMap(box, tuple(center), width), title,
+                         ("h<sub>1</sub>", "h<sub>2</sub>"))
+        self.replay, self.clock = replay, clock
+        self.labels = replay.trajectory.probe_labels
+        frame = replay.frame(clock.get_value())
+        self.grid = GridLines()
+        if not show_grid:
+            self.grid.set_stroke(opacity=0)
+        self.clouds = {
+            c: ClassPoints(self.plane.to_scene(frame.probe[self.labels == c]), CLASS_COLORS[c])
+            for c in (0, 1)
+        }
+        self.line = mn.Line(mn.LEFT, mn.RIGHT, color=BOUNDARY_COLOR,
+                            stroke_width=DECISION_LINE_STROKE)
+        self.no_boundary = GlyphText(
+            len(self.NO_LINE), font_size=LABEL_FONT_SIZE, color=BOUNDARY_COLOR,
+            anchor=self.frame.get_corner(mn.DL) + 0.15 * mn.UP + 0.15 * mn.RIGHT,
+        )
+        self.dynamic.add(self.grid, self.clouds[0], self.clouds[1], self.line, self.no_boundary)
+        self.show(frame)
+        self.follow(clock, lambda u: self.show(self.replay.frame(u)))
+
+    def show(self, frame: Frame) -> HiddenPlaneView:
+        """Draw ``frame``: grid, points, decision line."""
+        self.grid.set_lines(self.plane.to_scene(frame.grid))
+        for c, cloud in self.clouds.items():
+            cloud.set_positions(self.plane.to_scene(frame.probe[self.labels == c]))
+        segment = frame.decision_segment(self.plane.box)
+        if segment is None:
+            self.line.set_stroke(opacity=0)
+            self.no_boundary.set_text(self.NO_LINE)
+        else:
+            start, end = self.plane.to_scene(segment)
+            if np.allclose(start, end):
+                end = end + 1e-4 * mn.RIGHT  # a corner touch: keep the line valid
+            self.line.put_start_and_end_on(start, end)
+            self.line.set_stroke(opacity=1)
+            self.no_boundary.set_text("")
+        return self
+
+
+class InputPlaneView(_PlaneView):
+    """The input plane during a replay: the data, the grid and the pulled-back boundary.
+
+    The boundary is the curve where the network outputs 0.5 (the preimage of the decision
+    line), traced by :func:`geomcore.replay.boundary_contours`.
+
+    Parameters
+    ----------
+    replay, clock
+        As for :class:`HiddenPlaneView`.
+    center, width
+        Placement in scene units.
+    title
+        Text above the frame.
+    resolution
+        Samples per axis for tracing the boundary.
+    """
+
+    def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 3.0,
+                 title: str = "input plane", resolution: int = 120) -> None:
+        traj = replay.trajectory
+        super().__init__(PlaneMap(traj.bounds, tuple(center), width), title,
+                         ("x<sub>1</sub>", "x<sub>2</sub>"))
+        self.replay, self.clock, self.resolution = replay, clock, resolution
+        self.grid = Polylines(GRID_COLOR, stroke_width=FAINT_GRID_STROKE, stroke_opacity=0.35)
+        self.grid.set_polylines(self.plane.to_scene(traj.grid_inputs[:, :: 10]))
+        labels = traj.probe_labels
+        self.clouds = {
+            c: ClassPoints(self.plane.to_scene(traj.probe_inputs[labels == c]), CLASS_COLORS[c])
+            for c in (0, 1)
+        }
+        self.boundary = Polylines(BOUNDARY_COLOR, stroke_width=BOUNDARY_STROKE)
+        self.static.add(self.grid, self.clouds[0], self.clouds[1])
+        self.dynamic.add(self.boundary)
+        self.show(replay.frame(clock.get_value()))
+        self.follow(clock, lambda u: self.show(self.replay.frame(u)))
+
+    def show(self, frame: Frame) -> InputPlaneView:
+        """Draw the boundary of ``frame``'s network."""
+        curves = boundary_contours(frame.network, self.plane.box, self.resolution)
+        self.boundary.set_polylines([self.plane.to_scene(c) for c in curves])
+        return self
+
+
+class DataPlaneView(_PlaneView):
+    """The input plane with the data, one point cloud per class, and a faint grid.
+
+    Parameters
+    ----------
+    points : ndarray of shape (P, 2)
+        Data units.
+    labels : ndarray of shape (P,)
+        Class of each point, 0 or 1.
+    box
+        Visible box, data units.
+    center, width
+        Placement in scene units.
+    title
+        Text above the frame.
+    grid : ndarray of shape (G, M, 2), optional
+        Grid lines, data units.
+    """
+
+    def __init__(self, points: np.ndarray, labels: np.ndarray, *,
+                 box: tuple[float, float, float, float],
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.5,
+                 title: str = "input plane", grid: np.ndarray | None = None) -> None:
+        super().__init__(PlaneMap(box, tuple(center), width), title,
+                         ("x<sub>1</sub>", "x<sub>2</sub>"))
+        self.grid = Polylines(GRID_COLOR, stroke_width=FAINT_GRID_STROKE, stroke_opacity=0.35)
+        if grid is not None:
+            self.grid.set_polylines(self.plane.to_scene(grid))
+        self.clouds = {c: ClassPoints(self.plane.to_scene(points[labels == c]), CLASS_COLORS[c])
+                       for c in (0, 1)}
+        self.static.add(self.grid, self.clouds[0], self.clouds[1])
+
+
+class MetricsReadout(Layered):
+    """Epoch counter, accuracy and loss of the network on screen.
+
+    The epoch shown is the epoch of the interpolated weights, rounded down: the true epoch
+    in progress. Accuracy and loss are the recorded values on the whole dataset,
+    interpolated between snapshots.
+
+    Parameters
+    ----------
+    replay, clock
+        As for :class:`HiddenPlaneView`.
+    corner : array of shape (3,)
+        Scene position of the readout's top-left corner.
+    font_size
+        Manim font size.
+    """
+
+    def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
+                 corner: Sequence[float] = (0.0, 0.0, 0.0),
+                 font_size: float = READOUT_FONT_SIZE) -> None:
+        super().__init__()
+        self.replay, self.clock = replay, clock
+        self.total = int(round(replay.epochs[-1]))
+        self.corner = np.asarray(corner, dtype=np.float64)
+        self.step = font_size / 48 * 0.55
+        anchors = [self.corner + i * 1.6 * self.step * mn.DOWN for i in range(3)]
+        for name, anchor in zip(("epoch", "accuracy", "loss"), anchors):
+            label = GlyphText(len(name), font_size=font_size, anchor=anchor).set_text(name)
+            self.static.add(label)
+        advance = 9 * self.static[0].advance
+        self.lines = [GlyphText(8, font_size=font_size, anchor=a + advance * mn.RIGHT)
+                      for a in anchors]
+        self.dynamic.add(*self.lines)
+        self.show(replay.frame(clock.get_value()))
+        self.follow(clock, lambda u: self.show(self.replay.frame(u)))
+
+    def strings(self, frame: Frame) -> list[str]:
+        """The three values shown for ``frame`` (epoch, accuracy, loss)."""
+        return [
+            f"{int(np.floor(frame.epoch + 1e-9)):>3d}/{self.total}",
+            f"{100 * frame.accuracy:5.1f}%",
+            f"{frame.loss:7.4f}",
+        ]
+
+    def show(self, frame: Frame) -> MetricsReadout:
+        """Show ``frame``'s epoch, accuracy and loss."""
+        for line, string in zip(self.lines, self.strings(frame)):
+            line.set_text(string)
+        return self
+
+
+class LossCurve(Layered):
+    """The loss curve growing in step with the replay (log scale).
+
+    Parameters
+    ----------
+    replay, clock
+        As for :class:`HiddenPlaneView`.
+    center, width, height
+        Placement in scene units.
+    font_size
+        Of the label; the epoch range below is 2 smaller.
+    """
+
+    def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
+                 center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 3.2,
+                 height: float = 1.5, font_size: float = SMALL_FONT_SIZE) -> None:
+        super().__init__()
+        self.replay, self.clock = replay, clock
+        loss = replay.trajectory.loss[: replay.n_snapshots]
+        lo, hi = log_range(loss)
+        self.plane = PlaneMap((0.0, float(replay.epochs[-1]), lo, hi), tuple(center), width)
+        # Squash the vertical range into `height` by a separate map.
+        self.vscale = height / (hi - lo) / self.plane.scale
+        self.log_loss = np.log10(np.maximum(loss, 1e-12))
+        self.frame = mn.Rectangle(width=width, height=height, stroke_color=GRID_COLOR,
+                                  stroke_width=PLOT_FRAME_STROKE).move_to(center)
+        self.label = caption("loss (log scale)", font_size=font_size).next_to(
+            self.frame, mn.UP, buff=0.08)
+        self.xlabel = caption(f"epoch 0 … {int(round(replay.epochs[-1]))}",
+                              font_size=font_size - 2).next_to(self.frame, mn.DOWN, buff=0.06)
+        self.curve = Polylines(BOUNDARY_COLOR, stroke_width=CURVE_STROKE)
+        self.static.add(self.frame, self.label, self.xlabel)
+        self.dynamic.add(self.curve)
+        self.show(replay.frame(clock.get_value()))
+        self.follow(clock, lambda u: self.show(self.replay.frame(u)))
+
+    def to_scene(self, epochs: np.ndarray, log_loss: np.ndarray) -> np.ndarray:
+        """Scene points ``(n, 3)`` of ``epochs`` ``(n,)`` and ``log10`` losses ``(n,)``."""
+        mid = 0.5 * (self.plane.box[2] + self.plane.box[3])
+        return self.plane.to_scene(np.column_stack([epochs, mid + (log_loss - mid) * self.vscale]))
+
+    def show(self, frame: Frame) -> LossCurve:
+        """Draw the curve from epoch 0 up to ``frame``'s epoch."""
+        n = int(np.floor(frame.snapshot)) + 1
+        e = np.append(self.replay.epochs[:n], frame.epoch)
+        v = np.append(self.log_loss[:n], np.log10(max(frame.loss, 1e-12)))
+        self.curve.set_polylines([self.to_scene(e, v)])
+        return self
+
+
+class ReplayPanel(Layered):
+    """A whole training replay on one screen: input plane, hidden plane, readout, loss curve.
+
+    All four are driven by one clock, :attr:`clock`; :meth:`play_training` animates it.
+
+    A run that diverged is replayed up to its last finite snapshot and :attr:`notice` says
+    so on screen (``"training diverged at epoch X — replay stops there"``, see
+    :attr:`geomcore.replay.Replay.notice`). A run that did not learn (see
+    :attr:`geomcore.trajectory.Trajectory.no_learning`) is drawn as recorded and a warning
+    goes to the ``geomcore`` logger and the verdict is shown on screen.
+
+    Parameters
+    ----------
+    replay
+        The replay.
+    title
+        Shown above the hidden-plane view.
+
+    Attributes
+    ----------
+    notice : MarkupText or None
+        The on-screen notice of a diverged run or of a run that did not learn, below the
+        readout; ``None`` otherwise.
+    """
+
+    def __init__(self, replay: Replay, *, title: str = "") -> None:
+        super().__init__()
+        self.replay = replay
+        verdict = replay.trajectory.learning_verdict()
+        if verdict is not None:
+            log.warning("%s; the replay shows a network that did not learn", verdict)
+        self.clock = mn.ValueTracker(0.0)
+        # Laid out to leave the bottom 0.9 scene units to two lines of narration captions.
+        self.hidden = HiddenPlaneView(replay, self.clock, center=(0.55, -0.1, 0), width=4.9,
+                                      title=title or "hidden layer before the output unit")
+        self.input = InputPlaneView(replay, self.clock, center=(-4.95, 0.95, 0), width=3.0,
+                                    title="input plane")
+        self.metrics = MetricsReadout(replay, self.clock, corner=(3.75, 1.4, 0),
+                                      font_size=TITLE_FONT_SIZE)
+        self.loss = LossCurve(replay, self.clock, center=(-4.95, -1.95, 0), width=3.0,
+                              height=1.0)
+        self.blocks = (self.input, self.hidden, self.metrics, self.loss)
+        # The panel's layers are its blocks' layers, so add_layered(scene, panel) works.
+        self.remove(self.static, self.dynamic)
+        self.static = mn.Group(*[b.static for b in self.blocks])
+        self.notice: mn.MarkupText | None = None
+        # A diverged run says where it stops; a run that did not learn says so on screen too.
+        message = replay.notice or verdict
+        if message is not None:
+            self.notice = caption("\n".join(textwrap.wrap(message, width=24)),
+                                  font_size=LABEL_FONT_SIZE, color=WARNING_COLOR,
+                                  max_width=3.3)
+            self.notice.move_to((3.75, 0.0, 0), aligned_edge=mn.UL)
+            self.static.add(self.notice)
+        self.dynamic = mn.Group(*[b.dynamic for b in self.blocks])
+        self.add(self.static, self.dynamic)
+
+    def play_training(self, run_time: float = 20.0) -> mn.Animation:
+        """The animation that replays the whole run in ``run_time`` seconds."""
+        return self.clock.animate(
+            run_time=run_time, rate_func=mn.rate_functions.linear
+        ).set_value(1.0)
