@@ -297,7 +297,7 @@ def test_two_processes_recording_one_experiment_leave_one_valid_file(write_exper
 
 def test_an_experiment_on_a_csv_is_recorded_and_a_changed_csv_records_anew(tmp_path, tiny_dict,
                                                                           counted):
-    from conftest import to_toml
+    from helpers import to_toml
 
     from geomcore.datasets import data_hash, load_csv
     from geomcore.experiment import load_experiment

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, merge
+from helpers import TINY, merge
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

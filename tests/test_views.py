@@ -293,7 +293,7 @@ def assert_all_drawn_points_finite(panel: ReplayPanel) -> None:
 @pytest.fixture(scope="module")
 def diverged():
     """The tiny run with a linear network and a learning rate of 10: it blows up in epoch 1."""
-    from conftest import TINY, merge
+    from helpers import TINY, merge
 
     from geomcore.experiment import Experiment
     from geomcore.training import record_experiment
@@ -350,7 +350,7 @@ def test_panel_of_a_healthy_run_has_no_notice(replay3, caplog):
 
 
 def test_rendering_a_run_that_did_not_learn_warns(tiny_run, caplog):
-    from conftest import crafted
+    from helpers import crafted
 
     t = crafted(tiny_run.trajectory)
     t.arrays["accuracy"][-1] = 0.5
@@ -388,7 +388,7 @@ def _collapsed(arrays):  # every input mapped to one place
 
 @pytest.mark.parametrize("case", ["vertical", "no line", "saturated", "collapsed"])
 def test_degenerate_geometry_is_drawn_or_says_there_is_no_line(tiny_run, case):
-    from conftest import crafted
+    from helpers import crafted
 
     edit = {"vertical": _vertical, "no line": _no_line, "saturated": _saturated,
             "collapsed": _collapsed}[case]
