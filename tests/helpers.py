@@ -189,13 +189,14 @@ def _separating_end_weights() -> list[tuple[np.ndarray, np.ndarray]]:
     sum of its units falls with the radius (the linear terms cancel, the quadratic ones add
     up to ``-(3/2) k^2 r^2 sech^2(b) tanh(b)``): about 1.53 on the inner ring, at most 1.13
     on the outer one. ``hidden_2``'s first unit thresholds that sum at 1.33, its second one
-    shows one direction; the output reads the first unit.
+    shows a tilt (no pre-activation of either vanishes on the corners of the cube
+    ``{-1, 1}^3``, so saturated copies stay saturated); the output reads the first unit.
     """
     angles = np.array([0.0, 2 * np.pi / 3, 4 * np.pi / 3])
     directions = np.stack([np.cos(angles), np.sin(angles)])  # (2, 3): columns are units
     return [
         (1.5 * directions, np.full(3, 0.7)),
-        (np.array([[4.0, 1.0], [4.0, -1.0], [4.0, 0.0]]), np.array([-4.0 * 1.33, 0.0])),
+        (np.array([[4.0, 1.0], [4.0, -1.0], [4.0, 0.5]]), np.array([-4.0 * 1.33, 0.3])),
         (np.array([[-3.0], [0.5]]), np.array([0.0])),
     ]
 
