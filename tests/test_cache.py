@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import REPORT_IMPORT, assert_imported_checkout, child_env
 
 import geomcore.cache as cache
 import geomcore.training as training
@@ -166,7 +167,7 @@ def test_records_with_the_engine_by_default_and_fit_on_request(make_tiny, tmp_pa
 # Runs ``geomcore train EXPERIMENT --force`` in a child that announces (by creating MARKER)
 # that it is inside the training loop or halfway through writing the file, then hangs there
 # until the test kills it with SIGKILL: no handler, no cleanup can run.
-KILLED_CHILD = textwrap.dedent(
+KILLED_CHILD = REPORT_IMPORT + textwrap.dedent(
     """
     import pathlib, sys, time
     import numpy as np
@@ -221,8 +222,10 @@ def test_a_run_killed_midway_leaves_the_previous_file_whole(tiny_run, write_expe
     script, marker = tmp_path / "child.py", tmp_path / "reached"
     script.write_text(KILLED_CHILD)
 
+    report = tmp_path / "imported"
     _kill_when_marked([sys.executable, str(script), where, str(marker), str(toml)], marker,
-                      {**os.environ, "GEOMCORE_CACHE_DIR": str(folder)})
+                      child_env(report, GEOMCORE_CACHE_DIR=str(folder)))
+    assert_imported_checkout(report)
 
     # The previous recording is intact under its name and still loads.
     assert target.read_bytes() == before
@@ -244,7 +247,7 @@ def test_a_run_killed_midway_leaves_the_previous_file_whole(tiny_run, write_expe
     assert np.array_equal(Trajectory.load(target).loss, again.loss)
 
 
-RACING_CHILD = textwrap.dedent(
+RACING_CHILD = REPORT_IMPORT + textwrap.dedent(
     """
     import os, pathlib, sys, time
     import geomcore.training as training
@@ -275,17 +278,19 @@ def test_two_processes_recording_one_experiment_leave_one_valid_file(write_exper
     folder = tmp_path / "shared-cache"
     script, log = tmp_path / "racer.py", tmp_path / "recordings.log"
     script.write_text(RACING_CHILD)
-    env = {**os.environ, "GEOMCORE_CACHE_DIR": str(folder)}
     ready = [tmp_path / "ready-a", tmp_path / "ready-b"]
+    reports = [tmp_path / "imported-a", tmp_path / "imported-b"]
     children = [
         subprocess.Popen([sys.executable, str(script), str(log), str(ready[i]),
                           str(ready[1 - i]), str(toml)],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         env=child_env(reports[i], GEOMCORE_CACHE_DIR=str(folder)),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in (0, 1)
     ]
     outputs = [child.communicate(timeout=240) for child in children]
-    for child, (_out, err) in zip(children, outputs):
+    for child, (_out, err), report in zip(children, outputs, reports):
         assert child.returncode == 0, err
+        assert_imported_checkout(report)
     paths = {out.strip() for out, _ in outputs}
     assert len(paths) == 1
     path = Path(paths.pop())

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import REPORT_IMPORT, assert_imported_checkout, child_env
 
 import geomcore.training as training
 from geomcore.cache import trajectory_path
@@ -21,12 +22,29 @@ from geomcore.trajectory import SCHEMA_VERSION, Trajectory
 GEOMCORE = Path(sys.executable).with_name("geomcore")
 
 
+#: Runs the installed command's script (argv[1]) as ``__main__`` after reporting the
+#: ``geomcore`` it imports; stdout and stderr stay the command's own. The current folder,
+#: which ``python -c`` puts first on the path, is taken off it as running the script would.
+LAUNCH = "import sys\ndel sys.path[0]\n" + REPORT_IMPORT + (
+    "import runpy, sys\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """The installed ``geomcore`` command in a fresh process."""
-    return subprocess.run(
-        [str(GEOMCORE), *args], capture_output=True, text=True, timeout=300,
-        env={**os.environ, **(env or {})},
-    )
+    """The installed ``geomcore`` command in a fresh process, on the checkout under test.
+
+    The checkout goes first on the child's path and the test asserts the child imported it.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "imported"
+        done = subprocess.run(
+            [sys.executable, "-c", LAUNCH, str(GEOMCORE), *args], capture_output=True,
+            text=True, timeout=300, env=child_env(report, **(env or {})),
+        )
+        assert_imported_checkout(report)
+    return done
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from helpers import REPORT_IMPORT, assert_imported_checkout, child_env
 
 from geomcore.errors import TrajectoryError
 from geomcore.trajectory import METADATA_KEYS, SCHEMA_VERSION, Trajectory
@@ -364,13 +365,15 @@ def test_replay_needs_numpy_only(tiny_run, tmp_path):
 
     cache = tmp_path / "cache-for-replay"
     tiny_run.trajectory.save(trajectory_path(tiny_run.experiment, cache))
-    script = tmp_path / "replay.py"
-    script.write_text(REPLAY)
+    script, report = tmp_path / "replay.py", tmp_path / "imported"
+    # Reported at the end: the geomcore the replay already imported (TensorFlow blocked).
+    script.write_text(REPLAY + REPORT_IMPORT)
     done = subprocess.run(
         [sys.executable, str(script), str(tiny_run.path), str(cache)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, env=child_env(report),
     )
     assert done.returncode == 0, done.stderr
+    assert_imported_checkout(report)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["blocked"] is True
     assert result["training_modules"] == []  # 'tensorflow' not in sys.modules
