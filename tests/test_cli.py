@@ -330,13 +330,14 @@ def test_a_run_that_does_not_learn_is_flagged_by_train_and_inspect(runner, write
     assert "DIVERGED" not in text
 
 
-def test_a_run_that_learns_is_not_flagged(runner, lecture_runs):
-    run3 = lecture_runs["circles-3d"]
-    assert not run3.trajectory.no_learning and run3.trajectory.learning_verdict() is None
-    summary = json.loads(runner.invoke(main, ["inspect", str(run3.path), "--json"]).stdout)
-    assert summary["no_learning"] is False
-    assert summary["chance_accuracy"] == 0.5  # 20,000 points of each class
-    assert "NO LEARNING" not in runner.invoke(main, ["inspect", str(run3.path)]).stdout
+def test_a_run_that_learns_is_not_flagged(runner, synthetic3, tmp_path):
+    # The synthetic 2-3-2-1 run ends separating the rings (accuracy 1).
+    path = synthetic3.save(tmp_path / "learns.npz")
+    assert not synthetic3.no_learning and synthetic3.learning_verdict() is None
+    summary = json.loads(runner.invoke(main, ["inspect", str(path), "--json"]).stdout)
+    assert summary["no_learning"] is False and summary["final_accuracy"] == 1.0
+    assert summary["chance_accuracy"] == 0.5  # 60 points of each class
+    assert "NO LEARNING" not in runner.invoke(main, ["inspect", str(path)]).stdout
 
 
 def test_inspect_says_a_diverged_run_diverged_in_one_line(runner, make_tiny, tmp_path):

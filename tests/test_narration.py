@@ -80,6 +80,7 @@ def test_reading_time():
     assert reading_time("x" * 150) == pytest.approx(10.5)
 
 
+@pytest.mark.slow
 def test_lecture_says_every_cue_once_for_at_least_its_reading_time(cached_lecture):
     from scenes.circles import CirclesLecture
 

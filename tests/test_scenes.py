@@ -46,6 +46,7 @@ class _Recording(CirclesLecture):
         super().next_section(name, *args, **kwargs)
 
 
+@pytest.mark.slow
 def test_lecture_constructs_with_every_chapter_as_a_section(cached_lecture):
     with mn.tempconfig(TINY_CONFIG):
         scene = _Recording()
