@@ -101,6 +101,7 @@ def test_records_once_then_loads(make_tiny, tmp_path, counted, monkeypatch):
     assert second.metadata["created"] == first.metadata["created"]
 
 
+@pytest.mark.slow
 def test_force_records_again(make_tiny, tmp_path, counted):
     exp = make_tiny()
     first, path = load_or_record(exp, directory=tmp_path, progress=False)
@@ -111,6 +112,7 @@ def test_force_records_again(make_tiny, tmp_path, counted):
     assert np.array_equal(Trajectory.load(path).loss, forced.loss)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
 def test_damaged_cached_file_is_recorded_again(make_tiny, tmp_path, counted, damage):
     exp = make_tiny()
@@ -143,6 +145,7 @@ def test_progress_bar_goes_to_stderr(make_tiny, tmp_path, capsys):
     assert "recording tiny" in err and "2/2" in err
 
 
+@pytest.mark.slow
 def test_records_with_the_engine_by_default_and_fit_on_request(make_tiny, tmp_path, counted,
                                                                monkeypatch):
     exp = make_tiny(training={"epochs": 1})
@@ -212,6 +215,7 @@ def _kill_when_marked(args: list[str], marker: Path, env: dict[str, str]) -> Non
         child.stderr.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["training", "writing"])
 def test_a_run_killed_midway_leaves_the_previous_file_whole(tiny_run, write_experiment,
                                                             tiny_dict, tmp_path, where):
@@ -271,6 +275,7 @@ RACING_CHILD = REPORT_IMPORT + textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_processes_recording_one_experiment_leave_one_valid_file(write_experiment,
                                                                      tiny_dict, tmp_path):
     tiny_dict["training"]["epochs"] = 2
@@ -300,6 +305,7 @@ def test_two_processes_recording_one_experiment_leave_one_valid_file(write_exper
     assert sorted(p.name for p in folder.iterdir()) == [path.name, path.name + ".lock"]
 
 
+@pytest.mark.slow
 def test_an_experiment_on_a_csv_is_recorded_and_a_changed_csv_records_anew(tmp_path, tiny_dict,
                                                                           counted):
     from helpers import to_toml

@@ -117,6 +117,7 @@ def test_train_an_experiment_file_prints_the_path_it_wrote(
     assert np.array_equal(Trajectory.load(path).loss, t.loss)
 
 
+@pytest.mark.slow
 def test_train_with_the_fit_trainer(runner, write_experiment, tiny_dict, tmp_path, monkeypatch):
     tiny_dict["training"]["epochs"] = 1
     toml = write_experiment(tiny_dict, "tiny.toml")
@@ -184,6 +185,7 @@ def test_inspect_as_text(runner, tiny_run):
     assert "4 snapshots, 39 steps" in result.stdout
 
 
+@pytest.mark.slow
 def test_inspect_a_diverged_run(runner, make_tiny, tmp_path):
     from geomcore.training import record_experiment
 

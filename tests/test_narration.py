@@ -120,6 +120,7 @@ def _render_title(media: Path, voice: bool) -> Path:
     return videos[0]
 
 
+@pytest.mark.slow
 def test_render_writes_srt_beside_the_video(tmp_path):
     video = _render_title(tmp_path, voice=False)
     srt = video.with_suffix(".srt")
@@ -168,6 +169,7 @@ def speech_windows(samples: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
     return np.flatnonzero(rms > threshold) * RMS_WINDOW, threshold
 
 
+@pytest.mark.slow
 def test_voice_speaks_each_cue_in_its_window(tmp_path):
     missing = _voice_missing()
     if missing is not None:
