@@ -216,6 +216,9 @@ class _FrameScene(mn.Scene):
     def construct(self) -> None:
         self.panel = ReplayPanel(self.replay)
         self.panel.clock.set_value(self.progress)
+        # A wait without time-based updaters renders a static frame: draw the clock's
+        # state before it, or the frame shows progress 0 whatever the clock says.
+        self.panel.dynamic.update(0)
         add_layered(self, self.panel)
         self.wait(1 / mn.config.frame_rate)
 
@@ -239,6 +242,12 @@ def _pixel(frame: np.ndarray, point: np.ndarray) -> np.ndarray:
 def test_rendered_frame_shows_class_colours_and_the_line(replay3):
     frame, panel = _render_frame(replay3, 1.0)
     view = panel.hidden
+    last = replay3.n_snapshots - 1
+    assert panel.metrics.lines[0].string.strip() == f"{last}/{last}", "the frame at u = 1"
+    final = replay3.trajectory.arrays[f"probe.{replay3.layer}"][-1]
+    for c in (0, 1):
+        want = view.plane.to_scene(final[replay3.trajectory.probe_labels == c])
+        assert np.abs(view.clouds[c].points - want).max() <= TOL
     for c in (0, 1):
         want = np.array(CLASS_COLORS[c].to_rgb()) * 255
         # The median of each class's points, away from the line: its pixel has the class colour.
