@@ -131,12 +131,14 @@ def test_damaged_cached_file_is_recorded_again(make_tiny, tmp_path, counted, dam
     assert np.array_equal(repaired.loss, original.loss)
 
 
+@pytest.mark.slow
 def test_uses_the_environments_folder_by_default(make_tiny, tmp_path, monkeypatch, counted):
     monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(tmp_path / "env-cache"))
     _, path = load_or_record(make_tiny(training={"epochs": 1}), progress=False)
     assert path.parent == tmp_path / "env-cache" and path.is_file()
 
 
+@pytest.mark.slow
 def test_progress_bar_goes_to_stderr(make_tiny, tmp_path, capsys):
     _, path = load_or_record(make_tiny(training={"epochs": 2}), directory=tmp_path,
                              progress=True)

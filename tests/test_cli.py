@@ -306,6 +306,7 @@ def test_bad_experiment_exits_non_zero_from_the_installed_command(write_experime
     assert not cache.exists()
 
 
+@pytest.mark.slow
 def test_a_run_that_does_not_learn_is_flagged_by_train_and_inspect(runner, write_experiment,
                                                                     tiny_dict, tmp_path,
                                                                     monkeypatch):
@@ -342,6 +343,7 @@ def test_a_run_that_learns_is_not_flagged(runner, synthetic3, tmp_path):
     assert "NO LEARNING" not in runner.invoke(main, ["inspect", str(path)]).stdout
 
 
+@pytest.mark.slow
 def test_inspect_says_a_diverged_run_diverged_in_one_line(runner, make_tiny, tmp_path):
     from geomcore.training import record_experiment
 
