@@ -29,33 +29,15 @@ from helpers import LECTURE, TINY, merge, synthetic_trajectory, to_toml  # noqa:
 from geomcore.experiment import Experiment, find_experiment  # noqa: E402
 from geomcore.trajectory import Trajectory  # noqa: E402
 
-#: Tests in files other helpers are restructuring (issue 16) that train with Keras (2-5 s
-#: each on two cores): slow, so ``make test-fast`` stays under a minute. Move these into
-#: ``@pytest.mark.slow`` decorators in those files once the restructuring has landed.
-SLOW_BY_NAME = {
-    "test_engine.py": (
-        "test_one_epoch_equals_keras_fit_in_the_same_order",
-        "test_dense_snapshots_cost_no_extra_call_and_do_not_change_training",
-        "test_divergence_keeps_the_snapshots_before_it_like_fit",
-        "test_dense_early_snapshots_are_recorded_at_the_asked_steps",
-        "test_unsupported_experiments_fall_back_to_fit_with_one_log_line",
-    ),
-    # Each trains the tiny experiment again (about 2 s); same-seed runs and divergence stay.
-    "test_training.py": (
-        "test_another_seed_gives_another_trajectory",
-        "test_progress_is_reported_after_every_epoch",
-        "test_other_losses_and_optimizers",
-        "test_snapshots_every_k_steps",
-        "test_data_argument_replaces_the_dataset",
-    ),
-}
+#: Fixtures that train or replay the lecture's full runs (40,000 points, 100 epochs): every
+#: test that uses one is slow, whatever its file says, so ``make test-fast`` stays short.
+SLOW_FIXTURES = frozenset({"lecture_runs", "cached_lecture"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests named in :data:`SLOW_BY_NAME` slow."""
+    """Mark slow every test that uses a fixture in :data:`SLOW_FIXTURES`."""
     for item in items:
-        names = SLOW_BY_NAME.get(item.path.name, ())
-        if getattr(item, "originalname", item.name) in names:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
 
