@@ -48,11 +48,14 @@ video: setup
 video-voice: setup-voice
 	GEOMCORE_VOICE=1 $(BIN)/manim render scenes/circles.py
 
+# Two test processes (pytest-xdist), one a core of the 2-core reference machine.
+PYTEST_WORKERS ?= 2
+
 test: setup-voice
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 test-fast: setup-voice
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n $(PYTEST_WORKERS)
 
 lint: setup
 	$(BIN)/ruff check geomcore scenes tests bench

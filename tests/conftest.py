@@ -41,6 +41,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_media_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Render into a folder of this test process, never the checkout's ``media/``.
+
+    Manim caches every text as an SVG file named by a hash of its string: two test processes
+    (``pytest -n 2``) writing the same file at once leave a reader an empty file.
+    """
+    import manim
+
+    manim.config.media_dir = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def tiny_dict() -> dict[str, Any]:
     """The tiny experiment as plain data (a fresh copy each test)."""
