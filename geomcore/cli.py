@@ -110,5 +110,29 @@ def inspect_cmd(path: Path, as_json: bool) -> None:
     click.echo(f"schema version  {summary['schema_version']}")
 
 
+@main.command("explore")
+@click.argument("source")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="The HTML file to write (one self-contained page).")
+@click.option("--max-points", type=click.IntRange(min=1), default=4000, show_default=True,
+              help="Probe points kept in the page; more are subsampled.")
+@_one_line_errors
+def explore_cmd(source: str, output: Path, max_points: int) -> None:
+    """Write an offline, interactive explorer of SOURCE (a .npz trajectory or an experiment).
+
+    An experiment (a shipped name or a .toml file) is recorded first if it is not cached.
+    """
+    from geomcore.explore import write_explorer
+
+    if source.endswith(".npz") or Path(source).suffix == ".npz":
+        trajectory = Trajectory.load(source)
+    else:
+        from geomcore.cache import load_or_record
+
+        trajectory, _ = load_or_record(find_experiment(source), progress=False)
+    path = write_explorer(trajectory, output, max_probe_points=max_points)
+    click.echo(str(path))
+
+
 if __name__ == "__main__":  # ``python -m geomcore.cli``, as the installed ``geomcore`` command
     main()

@@ -244,6 +244,26 @@ class Replay:
         self._frame = lru_cache(maxsize=8)(self._compute_frame)
 
     @property
+    def weight_spline(self) -> CubicSpline:
+        """The cubic spline through every layer's weights, flattened, in the snapshot index.
+
+        Each row of its values is, layer after layer, the kernel (shape ``(inputs, units)``,
+        row-major) then the bias; ``.x`` are the snapshot indices ``0..S-1`` and ``.c`` the
+        piecewise-cubic coefficients, shape ``(4, S - 1, parameters)``.
+        """
+        return self._weights
+
+    @property
+    def clock(self) -> PchipInterpolator:
+        """The monotone warp from progress ``u`` to snapshot coordinate ``s`` (PCHIP).
+
+        ``.x`` are the progress values at which the snapshots are shown (shape ``(S,)``),
+        ``.c`` its coefficients, shape ``(4, S - 1)``; :meth:`snapshot_at` clips it to
+        ``[0, S - 1]``.
+        """
+        return self._warp
+
+    @property
     def notice(self) -> str | None:
         """What a viewer must be told about this replay, or ``None``: where training diverged."""
         if self.diverged_at_epoch is None:
