@@ -507,6 +507,26 @@ class Trajectory:
             f"stopped and the {self.n_snapshots} snapshot(s) before it are kept"
         )
 
+    def _repr_html_(self) -> str:
+        """The offline explorer inline in Jupyter: its page in an ``<iframe srcdoc>``.
+
+        The writer (:mod:`geomcore.explore`) is imported only here, so this module stays
+        numpy-only. A trajectory with fewer than two finite snapshots shows its error instead.
+        """
+        import html
+
+        from geomcore.explore import explorer_html
+
+        try:
+            page = explorer_html(self)
+        except TrajectoryError as err:
+            return f"<pre>{html.escape(str(err))}</pre>"
+        return (
+            f'<iframe srcdoc="{html.escape(page, quote=True)}" title="geomcore explorer: '
+            f'{html.escape(self.name, quote=True)}" style="width: 980px; max-width: 100%; '
+            'height: 900px; border: 0;" sandbox="allow-scripts"></iframe>'
+        )
+
     def summary(self) -> dict[str, Any]:
         """The facts ``geomcore inspect --json`` prints (JSON-able)."""
         exp = self.metadata["experiment"]
