@@ -12,6 +12,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core
 VOICE_APT_PACKAGES := espeak-ng libespeak-ng-libespeak1 sox
+# Test-only: the headless browser tests/test_explore.py drives through playwright.
+TEST_APT_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup setup-voice video video-voice test test-fast lint bench clean
@@ -52,9 +54,11 @@ video-voice: setup-voice
 PYTEST_WORKERS ?= 2
 
 test: setup-voice
+	$(call apt_install,$(TEST_APT_PACKAGES))
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 test-fast: setup-voice
+	$(call apt_install,$(TEST_APT_PACKAGES))
 	$(BIN)/python -m pytest -m "not slow" -n $(PYTEST_WORKERS)
 
 lint: setup

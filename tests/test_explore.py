@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import skip_or_fail
 
 from geomcore.cli import main
 from geomcore.errors import TrajectoryError
@@ -139,9 +140,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if why is None and not CHROMIUM.is_file():
         why = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
     if why is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests need the browser under CI: {why}")
-        pytest.skip(why)
+        skip_or_fail(why)
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
