@@ -228,6 +228,7 @@ def _layer_view(trajectory: Trajectory, name: str, width: int, count: int) -> di
     if width > 3:
         # Wider layers are seen through their 3 principal components at the last snapshot.
         projection = pca_projection(probe[-1])
+        view["mean"] = projection.mean.tolist()
         view["components"] = projection.components.tolist()
         view["explained"] = float(projection.explained.sum())
         pts = projection(pts)

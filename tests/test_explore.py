@@ -310,6 +310,27 @@ def test_controls_scrub_play_and_turn(opened: Opened, run: Trajectory) -> None:
     assert opened.errors == []
 
 
+def test_wide_and_relu_layers(browser: Any, tmp_path: Path) -> None:
+    # A 4-unit layer is drawn through its principal components; ReLU layers are unbounded.
+    for widths, activation in (((4, 2), "tanh"), ((3, 3), "relu")):
+        run = synthetic(widths=widths, activation=activation, seed=2)
+        page = Opened(browser, write_explorer(run, tmp_path / f"{activation}.html"))
+        for layer in run.hidden_layer_names:
+            page.js("([l]) => geomcore.show(0.6, l)", [layer])
+            got = np.array(page.js("([l]) => geomcore.positions(0.6, l)", [layer]))
+            np.testing.assert_allclose(got, Replay(run, layer=layer).frame(0.6).probe,
+                                       rtol=0, atol=1e-6)
+            screen = np.array(page.js("geomcore.screenPositions('hidden')"))
+            assert np.all((screen > 0) & (screen < 1000))
+        hint = page.page.locator("#layer-hint").inner_text()
+        assert ("principal components" in hint) == (widths[-1] > 3)
+        page.js("([l]) => geomcore.show(0.6, l)", [run.hidden_layer_names[0]])
+        hint = page.page.locator("#layer-hint").inner_text()
+        assert ("principal components" in hint) == (widths[0] > 3)
+        assert page.errors == []
+        page.page.close()
+
+
 # -- notices --------------------------------------------------------------------------------
 def test_diverged_tail_shows_finite_snapshots_and_notice(browser: Any, tmp_path: Path) -> None:
     run = synthetic(diverge_at=6)
@@ -441,3 +462,38 @@ def test_lecture_pages_are_small(lecture_runs: dict[str, Any], tmp_path: Path) -
     for name, lecture in lecture_runs.items():
         path = write_explorer(lecture.trajectory, tmp_path / f"{name}.html")
         assert path.stat().st_size < 5_000_000, name
+
+
+@pytest.mark.slow
+def test_screenshot_of_the_width_3_run(browser: Any, lecture_runs: dict[str, Any],
+                                       tmp_path: Path) -> None:
+    """The README's picture: circles-3d at epoch 16, its 3-unit layer in 3-D.
+
+    With ``GEOMCORE_EXPLORER_SCREENSHOT=docs/explorer.png`` the picture is also saved there
+    (a 256-colour PNG).
+    """
+    from PIL import Image
+
+    run = lecture_runs["circles-3d"].trajectory
+    page = Opened(browser, write_explorer(run, tmp_path / "circles-3d.html"))
+    u = page.js("geomcore.progressAt(15.78, 'hidden_1')")
+    page.js("([u]) => geomcore.show(u, 'hidden_1')", [u])
+    assert page.js("geomcore.epochAt(geomcore.state.u, 'hidden_1')") == pytest.approx(15.78)
+    box = page.page.locator("main").bounding_box()
+    png = page.page.screenshot(clip=box)
+    labels = np.array(page.js("geomcore.labels"))
+    colors = video_class_colors()
+    for panel in ("input", "hidden"):
+        screen = np.array(page.js("([p]) => geomcore.screenPositions(p)", [panel]))
+        screen -= [box["x"], box["y"]]
+        for cls in (0, 1):
+            other = screen[labels != cls]
+            dist = np.min(np.linalg.norm(screen[:, None] - other[None], axis=-1), axis=1)
+            i = np.flatnonzero((labels == cls) & (dist > 8))[0]
+            assert np.max(np.abs(np.subtract(pixel(png, *screen[i]), colors[cls]))) <= 2
+    assert page.errors == []
+    page.page.close()
+    target = os.environ.get("GEOMCORE_EXPLORER_SCREENSHOT")
+    if target:
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)

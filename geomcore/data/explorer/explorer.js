@@ -513,15 +513,26 @@
       const cube = cubeEdges(v);
       const cmap = viewMap(f.layer, true);
       drawSegments(ctx, cube, 3, cmap, COLORS.grid, 1);
+      // The three edges from the cube's lowest corner are its axes, named at their ends.
       const names = v.components ? ["pc1", "pc2", "pc3"] : ["h1", "h2", "h3"];
+      const corner = v.center.map((c) => c - v.half);
+      const axes = [];
+      for (let r = 0; r < 3; r++) {
+        const end = corner.slice();
+        end[r] += 2 * v.half;
+        axes.push(...corner, ...end);
+      }
+      drawSegments(ctx, new Float64Array(axes), 3, cmap, COLORS.text, 1.5);
       ctx.fillStyle = COLORS.text;
       ctx.font = "13px DejaVu Sans, sans-serif";
+      ctx.textAlign = "center";
       for (let r = 0; r < 3; r++) {
-        const end = new Float64Array(v.center);
-        end[r] += 1.18 * v.half;
+        const end = corner.slice();
+        end[r] += 2.18 * v.half;
         const [x, y] = cmap(end, 0);
-        ctx.fillText(names[r], x - 6, y + 4);
+        ctx.fillText(names[r], x, y + 4);
       }
+      ctx.textAlign = "left";
     } else {
       const [x0, y0] = map(new Float64Array([v.center[0] - v.half, v.center[1] + v.half]), 0);
       ctx.save();
@@ -651,8 +662,9 @@
     const v = VIEWS[state.layer];
     $("layer-hint").textContent = v.kind === "space"
       ? (v.components
-        ? `principal components (${(100 * v.explained).toFixed(0)}% of variance), drag to turn`
-        : "3-D, drag to turn")
+        ? `${v.width} units, 3 principal components ` +
+          `(${(100 * v.explained).toFixed(0)}% of variance)`
+        : "3 units, drag to turn")
       : `${v.width} units`;
     hiddenCanvas.style.cursor = v.kind === "space" ? "grab" : "default";
   }
