@@ -596,10 +596,14 @@
     ctx.strokeRect(left, top, right - left, bottom - top);
     curve(LOSS, lmax, COLORS.text, "loss", "right", (v) => v.toPrecision(2));
     curve(ACC, 1, COLORS.accuracy, "accuracy", "left", () => "1");
+    // The legend sits under the plot, where no curve runs.
+    const mid = 0.5 * (left + right);
     ctx.fillStyle = COLORS.text;
-    ctx.fillText(`loss (${D.lossName})`, left + 8, top + 14);
+    ctx.fillRect(mid - 150, h - 10, 18, 2);
+    ctx.fillText(`loss (${D.lossName}, left scale)`, mid - 126, h - 6);
     ctx.fillStyle = COLORS.accuracy;
-    ctx.fillText("accuracy", left + 8, top + 30);
+    ctx.fillRect(mid + 40, h - 10, 18, 2);
+    ctx.fillText("accuracy (right scale)", mid + 64, h - 6);
     ctx.fillStyle = COLORS.grid;
     ctx.textAlign = "center";
     ctx.fillText(`epoch ${e0}`, left, h - 6);
