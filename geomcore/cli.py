@@ -124,7 +124,7 @@ def explore_cmd(source: str, output: Path, max_points: int) -> None:
     """
     from geomcore.explore import write_explorer
 
-    if source.endswith(".npz") or Path(source).suffix == ".npz":
+    if Path(source).suffix == ".npz":
         trajectory = Trajectory.load(source)
     else:
         from geomcore.cache import load_or_record

@@ -221,6 +221,23 @@ def test_page_clock_inverse_and_weights(opened: Opened, run: Trajectory) -> None
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
 
 
+def test_page_decision_surface_equals_numpy(opened: Opened, run: Trajectory) -> None:
+    from geomcore.anatomy import decision_surface
+
+    replay = Replay(run, layer="hidden_1")
+    shown = 0
+    for u in PROGRESS:
+        want = decision_surface(replay.network_at(u), samples=30)
+        got = opened.js("([u]) => geomcore.surface(u, 'hidden_1')", [u])
+        if want is None:
+            assert got is None
+            continue
+        np.testing.assert_allclose(np.array(got), want.reshape(-1, 3), rtol=0, atol=1e-6)
+        shown += 1
+    assert shown >= 1
+    assert opened.js("geomcore.surface(0.5, 'hidden_2')") is None
+
+
 def test_pixel_under_point_has_its_class_colour(opened: Opened, run: Trajectory) -> None:
     colors = video_class_colors()
     labels = np.array(opened.js("geomcore.labels"))
@@ -311,8 +328,9 @@ def test_controls_scrub_play_and_turn(opened: Opened, run: Trajectory) -> None:
 
 
 def test_wide_and_relu_layers(browser: Any, tmp_path: Path) -> None:
-    # A 4-unit layer is drawn through its principal components; ReLU layers are unbounded.
-    for widths, activation in (((4, 2), "tanh"), ((3, 3), "relu")):
+    # A 4-unit layer is drawn through its principal components; ReLU layers are unbounded;
+    # a 1-unit layer is drawn on a line.
+    for widths, activation in (((4, 2), "tanh"), ((3, 3), "relu"), ((1, 2), "tanh")):
         run = synthetic(widths=widths, activation=activation, seed=2)
         page = Opened(browser, write_explorer(run, tmp_path / f"{activation}.html"))
         for layer in run.hidden_layer_names:

@@ -481,6 +481,106 @@
     return [p0[0] + lo * d[0], p0[1] + lo * d[1], p0[0] + hi * d[0], p0[1] + hi * d[1]];
   }
 
+  // The decision surface in a 3-unit layer followed by a 3 -> 2 tanh layer and the output
+  // unit, as geomcore.anatomy.decision_surface: the ruled surface of the preimages h0 + s n
+  // of the decision line's points u (h @ W = artanh(u) - b), clipped to the cube [-1, 1]^3.
+  const SURFACE_SAMPLES = 30;
+  function hasSurface(layer) {
+    const L = NAMES.length;
+    return L >= 3 && layer === NAMES[L - 3] && WIDTHS[L - 3] === 3 && WIDTHS[L - 2] === 2
+      && D.activations[L - 2] === "tanh" && !VIEWS[layer].components;
+  }
+
+  function decisionSurface(w, samples = SURFACE_SAMPLES, cube = 1.0, margin = 1e-3) {
+    const L = NAMES.length;
+    const k0 = OFFSETS[L - 2];
+    const W = [[w[k0], w[k0 + 1]], [w[k0 + 2], w[k0 + 3]], [w[k0 + 4], w[k0 + 5]]]; // (3, 2)
+    const bias = [w[k0 + 6], w[k0 + 7]];
+    const o = OFFSETS[L - 1];
+    const lim = 1 - margin;
+    const seg = clipLine(w[o], w[o + 1], w[o + 2], [-lim, lim, -lim, lim]);
+    if (!seg) return null;
+    const c0 = [W[0][0], W[1][0], W[2][0]];
+    const c1 = [W[0][1], W[1][1], W[2][1]];
+    const n = [c0[1] * c1[2] - c0[2] * c1[1], c0[2] * c1[0] - c0[0] * c1[2],
+      c0[0] * c1[1] - c0[1] * c1[0]];
+    const norm = Math.hypot(n[0], n[1], n[2]);
+    if (norm < 1e-12) return null;
+    for (let r = 0; r < 3; r++) n[r] /= norm;
+    // pinv(W) = (W^T W)^-1 W^T for a kernel of full column rank (n != 0): shape (2, 3).
+    const g00 = c0[0] * c0[0] + c0[1] * c0[1] + c0[2] * c0[2];
+    const g01 = c0[0] * c1[0] + c0[1] * c1[1] + c0[2] * c1[2];
+    const g11 = c1[0] * c1[0] + c1[1] * c1[1] + c1[2] * c1[2];
+    const det = g00 * g11 - g01 * g01;
+    const inv = [[g11 / det, -g01 / det], [-g01 / det, g00 / det]];
+    const pinv = [0, 1].map((i) => [0, 1, 2].map((r) => inv[i][0] * c0[r] + inv[i][1] * c1[r]));
+    const h0 = [];
+    const lo = [];
+    const hi = [];
+    const valid = [];
+    for (let i = 0; i < samples; i++) {
+      const t = i / (samples - 1);
+      const u = [seg[0] + t * (seg[2] - seg[0]), seg[1] + t * (seg[3] - seg[1])];
+      const z = [Math.atanh(u[0]) - bias[0], Math.atanh(u[1]) - bias[1]];
+      const h = [0, 1, 2].map((r) => z[0] * pinv[0][r] + z[1] * pinv[1][r]);
+      let a = -Infinity;
+      let b = Infinity;
+      let ok = true;
+      for (let r = 0; r < 3; r++) {
+        if (Math.abs(n[r]) > 1e-12) {
+          const s1 = (-cube - h[r]) / n[r];
+          const s2 = (cube - h[r]) / n[r];
+          a = Math.max(a, Math.min(s1, s2));
+          b = Math.min(b, Math.max(s1, s2));
+        } else if (Math.abs(h[r]) > cube) {
+          ok = false;
+        }
+      }
+      h0.push(h); lo.push(a); hi.push(b); valid.push(ok && a <= b);
+    }
+    const good = valid.map((v, i) => (v ? i : -1)).filter((i) => i >= 0);
+    if (good.length === 0) return null;
+    const out = new Float64Array(samples * samples * 3);
+    for (let i = 0; i < samples; i++) {
+      // A ruling that misses the cube repeats the nearest one that meets it.
+      let near = good[0];
+      for (const g of good) if (Math.abs(g - i) < Math.abs(near - i)) near = g;
+      for (let j = 0; j < samples; j++) {
+        const s = lo[near] + (j / (samples - 1)) * (hi[near] - lo[near]);
+        for (let r = 0; r < 3; r++) out[3 * (i * samples + j) + r] = h0[near][r] + s * n[r];
+      }
+    }
+    return out;
+  }
+
+  function drawSurface(ctx, surface, map) {
+    // About 12 rulings and 6 lines across, as geomcore.extents.surface_wireframe.
+    const R = SURFACE_SAMPLES;
+    const rows = Math.max(1, Math.floor(R / 12));
+    const cols = Math.max(1, Math.floor(R / 6));
+    ctx.save();
+    ctx.strokeStyle = COLORS.boundary;
+    ctx.globalAlpha = 0.75;
+    ctx.lineWidth = 1.4;
+    ctx.beginPath();
+    for (let i = 0; i < R; i += rows) {
+      for (let j = 0; j < R; j++) {
+        const [x, y] = map(surface, 3 * (i * R + j));
+        if (j === 0) ctx.moveTo(x, y);
+        else ctx.lineTo(x, y);
+      }
+    }
+    for (let j = 0; j < R; j += cols) {
+      for (let i = 0; i < R; i++) {
+        const [x, y] = map(surface, 3 * (i * R + j));
+        if (i === 0) ctx.moveTo(x, y);
+        else ctx.lineTo(x, y);
+      }
+    }
+    ctx.stroke();
+    ctx.restore();
+  }
+
   function cubeEdges(v) {
     const out = [];
     const c = v.center;
@@ -554,6 +654,10 @@
         drawSegments(ctx, new Float64Array(seg), 2, map, COLORS.boundary, 2.5);
         ctx.restore();
       }
+    }
+    if (hasSurface(f.layer)) {
+      const surface = decisionSurface(f.w);
+      if (surface) drawSurface(ctx, surface, map);
     }
     drawSegments(ctx, f.segImage, k, map, COLORS.boundary, 3);
     drawn.hidden = drawPoints(ctx, f.probe, k, map);
@@ -805,6 +909,17 @@
       const k = VIEWS[layer].width;
       const h = forward(weightsAt(snapshotAt(u, layer)), PROBE, P, layerIndex(layer), false);
       return Array.from({ length: P }, (_, i) => Array.from(h.subarray(i * k, (i + 1) * k)));
+    },
+    /**
+     * The decision surface drawn in a 3-unit `layer` at progress u (30 x 30 rows of 3 layer
+     * units), or null where there is none, as geomcore.anatomy.decision_surface(samples=30).
+     */
+    surface(u, layer) {
+      checkLayer(layer);
+      if (layer === "input" || !hasSurface(layer)) return null;
+      const out = decisionSurface(weightsAt(snapshotAt(u, layer)));
+      return out && Array.from({ length: out.length / 3 },
+        (_, i) => [out[3 * i], out[3 * i + 1], out[3 * i + 2]]);
     },
     /** Show progress u in `layer` now (drawn synchronously). */
     show(u, layer) {
