@@ -232,6 +232,12 @@ def _layer_view(trajectory: Trajectory, name: str, width: int, count: int) -> di
         view["components"] = projection.components.tolist()
         view["explained"] = float(projection.explained.sum())
         pts = projection(pts)
+    index = trajectory.hidden_layer_names.index(name)
+    if width == 3 and trajectory.metadata["activations"][index] == "tanh":
+        # A tanh layer lives in the cube [-1, 1]^3, the video's cube and the one its decision
+        # surface is clipped to.
+        view["center"], view["half"] = [0.0, 0.0, 0.0], 1.0
+        return view
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     mid = 0.5 * (lo + hi)
     half = 0.5 * float(np.max(hi - lo)) * 1.08 + 1e-6

@@ -4,7 +4,9 @@ The page is opened in Debian's headless Chromium driven by Playwright (which nev
 a browser here). Its forward pass is compared with :class:`geomcore.replay.Replay`, the pixel
 under drawn points with the video's class colours. Without Chromium or Playwright the browser
 tests are skipped, or fail under CI (env ``CI`` set), where the set-up must have installed them.
-Trajectories are synthetic (no TensorFlow) and small, so the module takes a few seconds.
+Trajectories are synthetic (no TensorFlow) and small. ``make test-fast`` runs the core browser
+checks (positions against numpy, colours under points); the other browser tests are marked
+slow to keep it short, and run in ``make test``.
 """
 
 from __future__ import annotations
@@ -209,6 +211,7 @@ def test_page_positions_equal_numpy_replay(opened: Opened, run: Trajectory, laye
     assert opened.errors == []
 
 
+@pytest.mark.slow
 def test_page_clock_inverse_and_weights(opened: Opened, run: Trajectory) -> None:
     replay = Replay(run, layer="hidden_1")
     for s in (0.0, 2.5, 7.25, 8.0):
@@ -221,6 +224,7 @@ def test_page_clock_inverse_and_weights(opened: Opened, run: Trajectory) -> None
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_page_decision_surface_equals_numpy(opened: Opened, run: Trajectory) -> None:
     from geomcore.anatomy import decision_surface
 
@@ -261,6 +265,7 @@ def test_pixel_under_point_has_its_class_colour(opened: Opened, run: Trajectory)
     assert opened.errors == []
 
 
+@pytest.mark.slow
 def test_page_loads_nothing_and_works_offline(browser: Any, run: Trajectory,
                                               tmp_path: Path) -> None:
     path = write_explorer(run, tmp_path / "offline.html")
@@ -296,6 +301,7 @@ def test_page_loads_nothing_and_works_offline(browser: Any, run: Trajectory,
         browser.set_offline(False)
 
 
+@pytest.mark.slow
 def test_controls_scrub_play_and_turn(opened: Opened, run: Trajectory) -> None:
     page = opened.page
     # The scrubber: a drag sets the progress and the readout follows.
@@ -327,6 +333,7 @@ def test_controls_scrub_play_and_turn(opened: Opened, run: Trajectory) -> None:
     assert opened.errors == []
 
 
+@pytest.mark.slow
 def test_wide_and_relu_layers(browser: Any, tmp_path: Path) -> None:
     # A 4-unit layer is drawn through its principal components; ReLU layers are unbounded;
     # a 1-unit layer is drawn on a line.
@@ -350,6 +357,7 @@ def test_wide_and_relu_layers(browser: Any, tmp_path: Path) -> None:
 
 
 # -- notices --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_diverged_tail_shows_finite_snapshots_and_notice(browser: Any, tmp_path: Path) -> None:
     run = synthetic(diverge_at=6)
     data = explorer_data(run)
