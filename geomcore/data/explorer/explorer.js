@@ -290,6 +290,8 @@
     return { ctx, w, h };
   }
   const IN = setupCanvas(inputCanvas);
+  // The probe points of the input plane never move: drawn once, on a canvas above it.
+  const IN_POINTS = setupCanvas($("input-points"));
   const HID = setupCanvas(hiddenCanvas);
   const CUR = setupCanvas(curvesCanvas);
 
@@ -451,7 +453,7 @@
     const map2 = (a, o) => inputMap(a[o], a[o + 1]);
     ctx.drawImage(inputGrid(), 0, 0, w, h);
     drawSegments(ctx, f.segs, 2, map2, COLORS.boundary, 3);
-    drawn.input = drawPoints(ctx, PROBE, 2, map2);
+    if (drawn.input === null) drawn.input = drawPoints(IN_POINTS.ctx, PROBE, 2, map2);
   }
 
   function clipLine(a, b, c, box) {
@@ -663,16 +665,26 @@
     drawn.hidden = drawPoints(ctx, f.probe, k, map);
   }
 
-  function drawCurves(f) {
-    const { ctx, w, h } = CUR;
-    ctx.clearRect(0, 0, w, h);
-    const left = 46;
-    const right = w - 46;
-    const top = 12;
-    const bottom = h - 22;
-    const e0 = EPOCHS[0];
-    const e1 = EPOCHS[S - 1] > e0 ? EPOCHS[S - 1] : e0 + 1;
-    const xOf = (e) => left + ((e - e0) / (e1 - e0)) * (right - left);
+  // The curves do not change: drawn once on a canvas of their own, copied every frame
+  // under the moving cursor.
+  const CURVE_BOX = { left: 46, right: CUR.w - 46, top: 12, bottom: CUR.h - 22 };
+  const E0 = EPOCHS[0];
+  const E1 = EPOCHS[S - 1] > E0 ? EPOCHS[S - 1] : E0 + 1;
+  const epochX = (e) => CURVE_BOX.left + ((e - E0) / (E1 - E0)) * (CURVE_BOX.right - CURVE_BOX.left);
+  let curvesImage = null;
+
+  function drawCurvesOnce() {
+    curvesImage = document.createElement("canvas");
+    curvesImage.width = curvesCanvas.width;
+    curvesImage.height = curvesCanvas.height;
+    const ctx = curvesImage.getContext("2d");
+    const dpr = curvesCanvas.width / CUR.w;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const { w, h } = CUR;
+    const { left, right, top, bottom } = CURVE_BOX;
+    const e0 = E0;
+    const e1 = E1;
+    const xOf = epochX;
     let lmax = 0;
     for (let i = 0; i < S; i++) lmax = Math.max(lmax, LOSS[i]);
     lmax = lmax > 0 ? lmax : 1;
@@ -713,15 +725,22 @@
     ctx.fillText(`epoch ${e0}`, left, h - 6);
     ctx.fillText(`${e1}`, right, h - 6);
     ctx.textAlign = "left";
-    const x = xOf(f.epoch);
+    curvesCanvas.dataset.left = left;
+    curvesCanvas.dataset.right = right;
+  }
+
+  function drawCurves(f) {
+    const { ctx, w, h } = CUR;
+    if (curvesImage === null) drawCurvesOnce();
+    ctx.clearRect(0, 0, w, h);
+    ctx.drawImage(curvesImage, 0, 0, w, h);
+    const x = epochX(f.epoch);
     ctx.strokeStyle = COLORS.boundary;
     ctx.lineWidth = 2;
     ctx.beginPath();
-    ctx.moveTo(x, top);
-    ctx.lineTo(x, bottom);
+    ctx.moveTo(x, CURVE_BOX.top);
+    ctx.lineTo(x, CURVE_BOX.bottom);
     ctx.stroke();
-    curvesCanvas.dataset.left = left;
-    curvesCanvas.dataset.right = right;
   }
 
   // -- state, controls -----------------------------------------------------------------------
