@@ -9,6 +9,8 @@ What lives here and what it may import:
   ``engine``, ``training``;
 - ``views``: the Manim building blocks the scenes in ``scenes/`` draw with, one family a
   module; the only part of geomcore that imports Manim;
+- ``explore``: the offline HTML explorer of a run (numpy side; its page's script and template
+  are package data in ``geomcore/data/explorer/``);
 - ``cli``: the ``geomcore`` command.
 
 ``import geomcore`` imports neither Manim nor TensorFlow.
