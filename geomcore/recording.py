@@ -887,7 +887,10 @@ class TrajectoryRecorder(keras.callbacks.Callback):
     def _note_optimizer(self) -> None:
         opt = self.model.optimizer
         try:
-            rate: float | None = float(keras.ops.convert_to_numpy(opt.learning_rate))
+            # float32 holds about 7 significant digits: 0.1, not 0.10000000149011612.
+            rate: float | None = float(
+                f"{float(keras.ops.convert_to_numpy(opt.learning_rate)):.7g}"
+            )
         except (TypeError, ValueError, AttributeError):
             rate = None
         entry = {"name": type(opt).__name__, "learning_rate": rate}
@@ -973,8 +976,10 @@ class TrajectoryRecorder(keras.callbacks.Callback):
         Rows whose epoch is not yet known (inside an unfinished epoch of unknown length) or
         that would break the increasing order of steps and epochs are left out; a warning
         on the ``geomcore`` logger and the metadata (``"dropped_snapshots"``) say which.
-        The metadata also holds ``"optimizers"`` (name, learning rate and first epoch of
-        each optimizer ``fit`` was compiled with) and ``"skipped_snapshot_steps"``.
+        Without an experiment configuration (a user's own ``fit``) the metadata also holds
+        ``"optimizers"``: name, learning rate and first epoch of each optimizer ``fit`` was
+        compiled with. It may hold ``"skipped_snapshot_steps"`` (see above) and
+        ``"epoch_steps"`` (steps of every epoch, when they differ).
 
         Raises
         ------
@@ -1000,7 +1005,10 @@ class TrajectoryRecorder(keras.callbacks.Callback):
         if dropped:
             log.warning("%d snapshot(s) left out of the trajectory: %s", len(dropped), dropped)
         lengths = self._epoch_lengths or [self._step - self._epoch_start_step]
-        extra: dict[str, Any] = {"optimizers": self._optimizers}
+        extra: dict[str, Any] = {}
+        if not self.plan.experiment:
+            # A user's own fit: what the experiment's configuration would otherwise say.
+            extra["optimizers"] = self._optimizers
         if len(set(lengths)) > 1:
             extra["epoch_steps"] = lengths
         if self._skipped or self._skipped_in_fit:
