@@ -5,10 +5,12 @@ subset, the grid and its bounds, the seed, the snapshot schedule and the steps p
 as a :class:`RecordingPlan`. The Keras callback :class:`TrajectoryRecorder` and the in-graph
 engine (:mod:`geomcore.engine`) both record with it, so the two write the same trajectory.
 
-The callback is usable with any ``model.fit`` on a Functional model of Dense layers from 2
-inputs to one sigmoid unit. It follows the habits of ``keras.callbacks.CSVLogger``: set up
-in ``on_train_begin``, record in ``on_epoch_end`` (and every k steps in
-``on_train_batch_end``), and it can span several ``fit`` calls.
+The callback is usable with any ``model.fit`` on a model :data:`SUPPORTED_MODELS` describes
+(a stack of Dense layers, Functional or Sequential, from 2 inputs to one sigmoid unit). It
+follows the habits of ``keras.callbacks.CSVLogger``: set up in ``on_train_begin`` (where a
+model it cannot replay is refused), record in ``on_epoch_end`` (and every k steps in
+``on_train_batch_end``), and it can span several ``fit`` calls, keeping its own step and
+epoch count.
 
 This module imports Keras (and TensorFlow) when imported; import it only to train.
 """
