@@ -1006,7 +1006,10 @@ class TrajectoryRecorder(keras.callbacks.Callback):
                                 "reason": why})
         if dropped:
             log.warning("%d snapshot(s) left out of the trajectory: %s", len(dropped), dropped)
-        lengths = self._epoch_lengths or [self._step - self._epoch_start_step]
+        # Before the first epoch has ended: what this fit runs, else the steps counted so far.
+        lengths = self._epoch_lengths or [
+            self._fit_steps_per_epoch or self._step - self._epoch_start_step
+        ]
         extra: dict[str, Any] = {}
         if not self.plan.experiment:
             # A user's own fit: what the experiment's configuration would otherwise say.

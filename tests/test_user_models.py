@@ -175,6 +175,7 @@ def test_a_run_diverging_inside_epoch_one_is_placed_alike_for_both_inputs(keras,
     assert t_arrays.diverged and t_filter.diverged
     assert at_arrays == at_filter == pytest.approx(8 / STEPS, abs=1e-12)
     assert t_filter.metadata["diverged_at_epoch"] == at_arrays
+    assert t_arrays.metadata["steps_per_epoch"] == t_filter.metadata["steps_per_epoch"] == STEPS
     assert_same_trajectory(t_arrays, t_filter)
     assert list(t_filter.steps) == [0, 5]
     np.testing.assert_allclose(t_filter.epochs, [0, 5 / STEPS], rtol=0, atol=1e-12)
@@ -250,6 +251,23 @@ def test_rows_that_cannot_be_placed_are_left_out_and_said(keras, tf, data, caplo
     assert any("2 snapshot(s) left out" in r.getMessage() for r in caplog.records)
     # Once the epoch has ended, the same rows are placed and kept.
     assert list(rec.trajectory().steps) == [0, 5, 10, 13]
+
+
+def test_a_row_out_of_step_order_is_left_out_and_said(keras, data, caplog):
+    """The safety net under the clock: a row a bookkeeping error misplaced is dropped."""
+    keras.utils.set_random_seed(7)
+    model = compiled(keras, functional(keras))
+    rec = recorder(data)
+    fit_arrays(model, data, rec, epochs=2)
+    misplaced = dict(rec._records[1], step=np.int64(5))  # after step 13, before step 26
+    rec._records.insert(2, misplaced)
+    with caplog.at_level(logging.WARNING, logger="geomcore"):
+        t = rec.trajectory()
+    assert list(t.steps) == [0, 13, 26]
+    assert t.metadata["dropped_snapshots"] == [
+        {"step": 5, "epoch": 1.0, "reason": "out of step order"}
+    ]
+    assert "1 snapshot(s) left out" in caplog.text
 
 
 # -- fault 10: plain Sequential models ------------------------------------------------------
