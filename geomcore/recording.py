@@ -388,7 +388,8 @@ class RecordingPlan:
         ``dense_epochs`` epochs (all epochs if 0); none if k is 0.
     steps_per_epoch
         Optimizer steps in one epoch (``ceil(n / batch_size)``), or ``None`` when a user's own
-        ``fit`` decides it (the callback then reads it from Keras).
+        ``fit`` decides it (the callback then reads it from Keras, or counts the steps of each
+        epoch when the data have no known length).
     experiment
         The experiment's configuration as plain data, stored in the metadata.
     """
