@@ -1,4 +1,4 @@
-"""Geometry of a recorded network, numpy only.
+"""Geometry of a recorded network, numpy only (scipy's error function for gelu, when used).
 
 The forward pass from recorded weights, stage by stage; a line clipped to a box (the decision
 line of a 2-unit layer is :func:`clip_line_to_box` of :meth:`Network.boundary_coefficients`);
