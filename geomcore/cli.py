@@ -87,13 +87,27 @@ def train_cmd(experiment: str, force: bool, quiet: bool, trainer: str) -> None:
 @_one_line_errors
 def inspect_cmd(path: Path, as_json: bool) -> None:
     """Summarise the trajectory file PATH."""
-    summary = Trajectory.load(path).summary()
+    trajectory = Trajectory.load(path)
+    summary = {**trajectory.summary(), **_recorded_setup(trajectory.metadata)}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
     widths = "-".join(str(w) for w in summary["widths"])
-    click.echo(f"experiment      {summary['experiment']}")
-    click.echo(f"network         2-{widths}  ({summary['activation']})")
+    acts = summary["activations"]
+    # One name when every hidden layer shares it (the output unit is always sigmoid).
+    shown = acts[0] if len(set(acts[:-1])) == 1 else ", ".join(acts)
+    name = summary["experiment"]
+    click.echo(f"experiment      {name}" if name is not None else
+               f"experiment      none: recorded by user code ({summary['trainer']})")
+    click.echo(f"network         2-{widths}  ({shown})")
+    click.echo(f"loss            {summary['loss']}")
+    optimizers = [f"{o['name']}, learning rate {o['learning_rate']:g}"
+                  if o["learning_rate"] is not None else f"{o['name']}, learning rate unknown"
+                  for o in summary["optimizers"]]
+    froms = [o["from_epoch"] for o in summary["optimizers"]]
+    click.echo("optimizer       " + ("; ".join(
+        text if i == 0 else f"from epoch {epoch:g}: {text}"
+        for i, (text, epoch) in enumerate(zip(optimizers, froms))) or "not recorded"))
     click.echo(f"epochs          {summary['epochs']:g}  ({summary['snapshots']} snapshots, "
                f"{summary['steps']} steps)")
     click.echo(f"final loss      {summary['final_loss']:.6f}")
@@ -132,6 +146,22 @@ def explore_cmd(source: str, output: Path, max_points: int) -> None:
         trajectory, _ = load_or_record(find_experiment(source), progress=False)
     path = write_explorer(trajectory, output, max_probe_points=max_points)
     click.echo(str(path))
+
+
+def _recorded_setup(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Activations, loss and optimizers of a run, from its metadata (JSON-able).
+
+    ``optimizers`` is a list of ``{"name", "learning_rate", "from_epoch"}``: the recording
+    callback stores one per optimizer ``fit`` was compiled with; an experiment's run
+    without that list has its experiment's optimizer; otherwise the list is empty.
+    """
+    optimizers = metadata.get("optimizers")
+    if optimizers is None:
+        training = metadata["experiment"].get("training", {})
+        optimizers = [{"name": training["optimizer"], "learning_rate": training.get(
+            "learning_rate"), "from_epoch": 0}] if "optimizer" in training else []
+    return {"activations": list(metadata["activations"]), "loss": metadata["loss"],
+            "optimizers": optimizers}
 
 
 if __name__ == "__main__":  # ``python -m geomcore.cli``, as the installed ``geomcore`` command

@@ -1,4 +1,4 @@
-"""Geometry of a recorded network, numpy only.
+"""Geometry of a recorded network, numpy only (scipy's error function for gelu, when used).
 
 The forward pass from recorded weights, stage by stage; a line clipped to a box (the decision
 line of a 2-unit layer is :func:`clip_line_to_box` of :meth:`Network.boundary_coefficients`);
@@ -38,13 +38,49 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return out
 
 
-#: Element-wise activations by their Keras names (``abs`` is ours: a non-injective fold).
+def _softplus(z: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, z)
+
+
+def _hard_sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.clip(z + 3.0, 0.0, 6.0) / 6.0
+
+
+def _elu(z: np.ndarray) -> np.ndarray:
+    return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))
+
+
+def _gelu(z: np.ndarray) -> np.ndarray:
+    # Keras' default, approximate=False: the exact form with the error function.
+    from scipy.special import erf
+
+    return 0.5 * z * (1.0 + erf(z / np.sqrt(2.0)))
+
+
+#: SELU's constants, Klambauer et al. 2017 "Self-Normalizing Neural Networks" (as in Keras).
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+#: Element-wise activations by their Keras names (``keras.activations.get(name).__name__``),
+#: each with Keras' default arguments (``keras/src/activations/activations.py``);
+#: ``swish`` is Keras' alias of ``silu``. ``abs`` is ours: a non-injective fold.
 ACTIVATION_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": np.tanh,
     "sigmoid": sigmoid,
     "relu": lambda z: np.maximum(z, 0.0),
     "linear": lambda z: z,
     "abs": np.abs,
+    "relu6": lambda z: np.clip(z, 0.0, 6.0),
+    "leaky_relu": lambda z: np.where(z >= 0, z, 0.2 * z),  # Keras' negative_slope=0.2
+    "elu": _elu,  # alpha=1
+    "selu": lambda z: _SELU_SCALE * np.where(z > 0, z, _SELU_ALPHA * np.expm1(np.minimum(z, 0))),
+    "gelu": _gelu,
+    "silu": lambda z: z * sigmoid(z),
+    "hard_silu": lambda z: z * _hard_sigmoid(z),
+    "mish": lambda z: z * np.tanh(_softplus(z)),
+    "softplus": _softplus,
+    "softsign": lambda z: z / (1.0 + np.abs(z)),
+    "hard_sigmoid": _hard_sigmoid,
+    "hard_tanh": lambda z: np.clip(z, -1.0, 1.0),
 }
 
 

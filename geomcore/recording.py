@@ -5,10 +5,12 @@ subset, the grid and its bounds, the seed, the snapshot schedule and the steps p
 as a :class:`RecordingPlan`. The Keras callback :class:`TrajectoryRecorder` and the in-graph
 engine (:mod:`geomcore.engine`) both record with it, so the two write the same trajectory.
 
-The callback is usable with any ``model.fit`` on a Functional model of Dense layers from 2
-inputs to one sigmoid unit. It follows the habits of ``keras.callbacks.CSVLogger``: set up
-in ``on_train_begin``, record in ``on_epoch_end`` (and every k steps in
-``on_train_batch_end``), and it can span several ``fit`` calls.
+The callback is usable with any ``model.fit`` on a model :data:`SUPPORTED_MODELS` describes
+(a stack of Dense layers, Functional or Sequential, from 2 inputs to one sigmoid unit). It
+follows the habits of ``keras.callbacks.CSVLogger``: set up in ``on_train_begin`` (where a
+model it cannot replay is refused), record in ``on_epoch_end`` (and every k steps in
+``on_train_batch_end``), and it can span several ``fit`` calls, keeping its own step and
+epoch count.
 
 This module imports Keras (and TensorFlow) when imported; import it only to train.
 """
@@ -16,6 +18,7 @@ This module imports Keras (and TensorFlow) when imported; import it only to trai
 from __future__ import annotations
 
 import datetime
+import logging
 import math
 import platform
 from collections.abc import Callable
@@ -35,6 +38,7 @@ from geomcore.trajectory import SCHEMA_VERSION, Trajectory
 keras = import_keras()
 
 __all__ = [
+    "SUPPORTED_MODELS",
     "ProgressFn",
     "RecordingPlan",
     "TrajectoryRecorder",
@@ -42,11 +46,15 @@ __all__ = [
     "assemble_trajectory",
     "dense_layers",
     "layer_network",
+    "layer_weights",
     "library_versions",
     "probe_subset",
     "recording_plan",
+    "replayed_layers",
     "snapshot_record",
 ]
+
+log = logging.getLogger("geomcore")
 
 #: Called by both trainers after each epoch with (epochs done, epochs in all, the epoch's
 #: training loss: the mean over its points of the batch losses, as ``fit`` logs it).
@@ -99,62 +107,120 @@ def probe_subset(y: np.ndarray, size: int, seed: int) -> np.ndarray:
 
 # -- the model's layers -------------------------------------------------------------------
 
+#: What the recorder can replay; every refusal of a model says it.
+SUPPORTED_MODELS = (
+    "a stack of Dense layers (Functional or Sequential, with or without an Input; Dropout "
+    "allowed, the identity at inference) from 2 inputs, with a last hidden layer of 2 or 3 "
+    "units, ending in Dense(1, sigmoid); activations by Keras name or Keras function: "
+    + ", ".join(sorted(ACTIVATION_FUNCTIONS))
+)
+
 
 def activation_name(layer: Any) -> str:
     """Name of a Dense layer's activation in :data:`~geomcore.geometry.ACTIVATION_FUNCTIONS`.
 
-    ``"?"`` if the activation has no name (a callable object); :func:`dense_layers` refuses
-    such a layer.
+    The Keras function's ``__name__`` (``"swish"`` is Keras' ``silu``); ``"?"`` if the
+    activation has no name (a callable object); :func:`dense_layers` refuses such a layer.
     """
     name = getattr(layer.activation, "__name__", "?")
     return _ACTIVATION_ALIASES.get(name, name)
 
 
-def dense_layers(model: Any) -> list[Any]:
-    """The model's Dense layers in order (its ``InputLayer`` left out), checked for replay.
+def _refuse(layer: Any, what: str) -> ExperimentError:
+    name = f"layer {layer.name!r} ({type(layer).__name__})" if layer is not None else "the model"
+    return ExperimentError(f"{name} {what}; the recorder replays {SUPPORTED_MODELS}")
+
+
+def replayed_layers(model: Any) -> list[Any]:
+    """The model's layers in call order, its ``InputLayer`` left out, checked for replay.
+
+    Works for Functional and Sequential models alike (it reads ``model.layers`` and the
+    weights, never ``model.input`` or ``layer.output``, which a Sequential model built
+    without an ``Input`` does not define).
 
     Parameters
     ----------
     model
-        A built Keras Functional model.
+        A built Keras model (``fit`` builds it before ``on_train_begin``).
 
     Returns
     -------
-    list of keras.layers.Dense
-        At least one hidden layer, then the output layer.
+    list of keras.layers.Dense and keras.layers.Dropout
+        At least one hidden Dense layer, the last one 2 or 3 units wide, then the output
+        ``Dense(1, sigmoid)``.
 
     Raises
     ------
     ExperimentError
-        If a layer is not Dense, the layers do not chain from 2 inputs, an activation is not
-        one the numpy forward pass knows, or the last layer is not ``Dense(1, sigmoid)``
-        after at least one hidden layer.
+        One line naming the first layer the recorder cannot replay (not Dense or Dropout,
+        not built, not chaining from 2 inputs, an activation the numpy forward pass does
+        not know, a viewed layer not 2 or 3 wide, an output not ``Dense(1, sigmoid)``) and
+        what is supported (:data:`SUPPORTED_MODELS`).
     """
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    try:
+        inputs = list(model.inputs or [])
+    except (AttributeError, ValueError):  # a Sequential model built without an Input
+        inputs = []
+    if inputs and (len(inputs) != 1 or tuple(inputs[0].shape)[1:] != (2,)):
+        shapes = [tuple(i.shape) for i in inputs]
+        raise _refuse(None, f"takes inputs of shape {shapes}, not one input of shape (None, 2)")
     fan_in = 2
     for layer in layers:
+        if isinstance(layer, keras.layers.Dropout):
+            continue
         if not isinstance(layer, keras.layers.Dense):
-            raise ExperimentError(
-                f"layer {layer.name!r} is a {type(layer).__name__}; the recorder reads "
-                "chains of Dense layers only"
-            )
+            raise _refuse(layer, "is not a Dense layer")
+        if not layer.built:
+            raise _refuse(layer, "is not built yet (pass the recorder to fit, or call "
+                          "model.build((None, 2)) first)")
         if layer.kernel.shape[0] != fan_in:
-            raise ExperimentError(
-                f"layer {layer.name!r} has {layer.kernel.shape[0]} inputs, expected {fan_in}"
-            )
+            raise _refuse(layer, f"has {layer.kernel.shape[0]} inputs, expected {fan_in}")
         fan_in = layer.units
         if activation_name(layer) not in ACTIVATION_FUNCTIONS:
-            raise ExperimentError(
-                f"layer {layer.name!r} has activation {activation_name(layer)!r}; expected one "
-                f"of {sorted(ACTIVATION_FUNCTIONS)}"
-            )
-    if len(layers) < 2 or layers[-1].units != 1:
-        raise ExperimentError(
-            "the model must end with a 1-unit output layer after at least one hidden layer"
-        )
-    if activation_name(layers[-1]) != "sigmoid":
-        raise ExperimentError(f"the output layer {layers[-1].name!r} must be Dense(1, sigmoid)")
+            raise _refuse(layer, f"has activation {activation_name(layer)!r}")
+    dense = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
+    if len(dense) < 2:
+        raise _refuse(None, f"has {len(dense)} Dense layer(s), expected a hidden layer and an "
+                      "output layer")
+    last = layers[-1]
+    if last is not dense[-1] or last.units != 1 or activation_name(last) != "sigmoid":
+        raise _refuse(last, "is not the output layer Dense(1, sigmoid)")
+    if dense[-2].units not in (2, 3):
+        raise _refuse(dense[-2], f"is the viewed layer (the last hidden one) with "
+                      f"{dense[-2].units} units, expected 2 or 3")
     return layers
+
+
+def dense_layers(model: Any) -> list[Any]:
+    """The model's Dense layers in order, checked for replay (:func:`replayed_layers`).
+
+    Returns
+    -------
+    list of keras.layers.Dense
+        At least one hidden layer, then the output layer ``Dense(1, sigmoid)``.
+
+    Raises
+    ------
+    ExperimentError
+        If :func:`replayed_layers` refuses the model.
+    """
+    return [layer for layer in replayed_layers(model) if isinstance(layer, keras.layers.Dense)]
+
+
+def layer_weights(layer: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A Dense layer's ``(kernel, bias)`` as numpy arrays; a zero bias if it has none.
+
+    Returns
+    -------
+    kernel : ndarray of shape (inputs, units)
+    bias : ndarray of shape (units,)
+        Zeros (the kernel's dtype) for ``Dense(..., use_bias=False)``: the same layer.
+    """
+    kernel = np.array(keras.ops.convert_to_numpy(layer.kernel))
+    if layer.bias is None:
+        return kernel, np.zeros(kernel.shape[1], dtype=kernel.dtype)
+    return kernel, np.array(keras.ops.convert_to_numpy(layer.bias))
 
 
 def layer_network(
@@ -257,11 +323,13 @@ def assemble_trajectory(
     steps_per_epoch: int,
     trainer: str,
     diverged_at_epoch: float | None,
+    extra_metadata: dict[str, Any] | None = None,
 ) -> Trajectory:
     """Stack snapshot rows (:func:`snapshot_record`) into a :class:`Trajectory` with metadata.
 
     ``net`` gives the layer names, activations and widths (any snapshot's network).
-    Both trainers call it through :meth:`RecordingPlan.trajectory`.
+    Both trainers call it through :meth:`RecordingPlan.trajectory`. ``extra_metadata``
+    (JSON-able) is added to the metadata, e.g. the callback's optimizers and what it dropped.
     """
     arrays = {k: np.stack([r[k] for r in records]) for k in records[0]}
     arrays["probe_inputs"] = probe_inputs
@@ -284,6 +352,7 @@ def assemble_trajectory(
         "trainer": trainer,
         "diverged": diverged_at_epoch is not None,
         "diverged_at_epoch": diverged_at_epoch,
+        **(extra_metadata or {}),
     }
     return Trajectory(arrays, metadata)
 
@@ -319,7 +388,8 @@ class RecordingPlan:
         ``dense_epochs`` epochs (all epochs if 0); none if k is 0.
     steps_per_epoch
         Optimizer steps in one epoch (``ceil(n / batch_size)``), or ``None`` when a user's own
-        ``fit`` decides it (the callback then reads it from Keras).
+        ``fit`` decides it (the callback then reads it from Keras, or counts the steps of each
+        epoch when the data have no known length).
     experiment
         The experiment's configuration as plain data, stored in the metadata.
     """
@@ -439,6 +509,7 @@ class RecordingPlan:
         steps_per_epoch: int,
         trainer: str,
         diverged_at_epoch: float | None,
+        extra_metadata: dict[str, Any] | None = None,
     ) -> Trajectory:
         """The rows stacked into a :class:`Trajectory`: :func:`assemble_trajectory`."""
         return assemble_trajectory(
@@ -446,7 +517,7 @@ class RecordingPlan:
             grid_inputs=self.grid_inputs, bounds=self.bounds, x=self.x, y=self.y,
             experiment=self.experiment, seed=self.seed, loss=self.loss,
             steps_per_epoch=steps_per_epoch, trainer=trainer,
-            diverged_at_epoch=diverged_at_epoch,
+            diverged_at_epoch=diverged_at_epoch, extra_metadata=extra_metadata,
         )
 
     def _scheduled(self, epoch: int, steps_done: np.ndarray) -> np.ndarray:
@@ -578,15 +649,31 @@ def recording_plan(
 class TrajectoryRecorder(keras.callbacks.Callback):
     """Record snapshots of a model while it trains.
 
-    A snapshot holds every layer's kernel and bias, loss and accuracy on ``(x, y)`` at the
-    snapshot's weights, the output unit's boundary coefficients, and the outputs of every
-    hidden layer for the probe points and the grid (computed by the Keras model itself).
-    Snapshots are taken before the first update (epoch 0), at every epoch end and, if
+    A snapshot holds every Dense layer's kernel and bias (zeros for a layer built with
+    ``use_bias=False``), loss and accuracy on ``(x, y)`` at the snapshot's weights, the
+    output unit's boundary coefficients, and the outputs of every hidden layer for the probe
+    points and the grid (computed by the model's own layers, called in order). Snapshots are
+    taken before the first update (epoch 0), at every epoch end and, if
     ``every_k_steps > 0``, every k optimizer steps during the first ``dense_epochs`` epochs
-    (all epochs if 0). Batch-level snapshots need ``steps_per_execution`` to divide k.
+    (all epochs if 0).
 
-    Training stops at the first non-finite loss, weight or hidden output; the snapshots
-    before it are kept and the trajectory is marked diverged.
+    The model may be any one :data:`SUPPORTED_MODELS` describes; any other is refused in
+    ``on_train_begin``, before the first step, with one error naming the layer.
+
+    The recorder keeps its own count of optimizer steps and epochs, monotone over every
+    ``fit`` call it is passed to: compiling again between calls (which resets the
+    optimizer's ``iterations``), ``initial_epoch``, another batch size or data of unknown
+    length (a ``tf.data`` pipeline with ``filter``; ``fit`` then knows no steps per epoch)
+    all give epochs ``0, 1, 2, ...`` and steps that add up. Inside an epoch of unknown
+    length a snapshot's fractional epoch is fixed when the epoch ends and its length is
+    known. With ``steps_per_execution`` larger than 1, Keras calls back once per execution;
+    scheduled snapshots inside an execution cannot be taken: the ``geomcore`` logger says
+    which, once per ``fit`` call, with the steps kept, and the metadata lists them
+    (``"skipped_snapshot_steps"``).
+
+    Training stops at the first non-finite loss, weight or hidden output (at the end of the
+    epoch if its length is unknown, so that the fractional epoch of the divergence is
+    right); the snapshots before it are kept and the trajectory is marked diverged.
 
     Give either ``x`` and ``y`` with options (a user's own model and ``fit``), or a
     ``plan`` from :func:`recording_plan` (what :func:`geomcore.training.record_experiment`
@@ -622,7 +709,9 @@ class TrajectoryRecorder(keras.callbacks.Callback):
     ------
     ExperimentError
         On construction, if both a plan and data or options are given, or neither; in
-        ``on_train_begin``, if the model is not one :func:`dense_layers` accepts.
+        ``on_train_begin``, if the model is not one :func:`replayed_layers` accepts, its
+        layers applied in order do not compute what the model computes, or it is not the
+        model recorded by an earlier ``fit`` call.
     DatasetError
         On construction, if ``x`` and ``y`` are not of shapes (n, 2) and (n,).
     """
@@ -664,73 +753,220 @@ class TrajectoryRecorder(keras.callbacks.Callback):
         self.plan = plan
         self.trainer = trainer
         self._records: list[dict[str, np.ndarray]] = []
+        # Rows of the current epoch whose fractional epoch awaits the epoch's length.
+        self._pending: list[dict[str, np.ndarray]] = []
+        self._layers: list[Any] = []  # Dense and Dropout, in call order
+        self._dense: list[Any] = []
+        self._signature: list[tuple[str, int, str]] | None = None
+        self._points: Any = None
+        # The recorder's own clock, monotone over fit calls.
+        self._step = 0  # optimizer steps taken since the first fit began
         self._epochs_done = 0
-        self._layers: list[Any] = []
-        self._features: Any = None
+        self._epoch_start_step = 0
+        self._last_iterations = 0  # the optimizer's own count when last read
+        self._last_batch = -1  # the last batch index fit reported in this epoch
+        self._fit_steps_per_epoch: int | None = None  # this fit's, if Keras knows it
+        self._epoch_lengths: list[int] = []  # steps of every finished epoch
+        self._optimizers: list[dict[str, Any]] = []
+        self._kept_in_fit: list[int] = []
+        self._skipped_in_fit: list[int] = []
+        self._skipped: list[int] = []
+        self._diverged_step: int | None = None  # non-finite, epoch length not yet known
         self.diverged = False
         self.diverged_at_epoch: float | None = None
 
     # -- Keras hooks ----------------------------------------------------------------------
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        if not self._layers:
-            self._layers = dense_layers(self.model)
-            # The hidden layers' outputs for the plan's points, as Keras computes them.
-            self._features = keras.Model(
-                self.model.input, [layer.output for layer in self._layers[:-1]]
+        if not all(layer.built for layer in self.model.layers):
+            # A Sequential model without an Input is built by its first training step, after
+            # this hook; build it now for the 2-D inputs it is recorded on (the same weights
+            # from the same seed) so that its epoch-0 snapshot exists and it can be checked.
+            self.model.build((None, 2))
+        layers = replayed_layers(self.model)
+        dense = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
+        signature = [(layer.name, int(layer.units), activation_name(layer)) for layer in dense]
+        if self._signature is not None and signature != self._signature:
+            raise ExperimentError(
+                f"this recorder recorded the Dense layers {self._signature} and is now given "
+                f"{signature}; expected the same model in every fit call (use a new recorder)"
             )
+        self._layers, self._dense, self._signature = layers, dense, signature
+        if self._points is None:
+            self._points = keras.ops.convert_to_tensor(self.plan.points)
+            self._check_replay()
+        steps = (self.params or {}).get("steps")
+        self._fit_steps_per_epoch = int(steps) if steps else None
+        self._last_iterations = self._iterations()
+        self._kept_in_fit, self._skipped_in_fit = [], []
+        self._note_optimizer()
         if not self._records:
             self._snapshot(0.0)
 
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._epoch_start_step = self._step
+        self._last_batch = -1  # fit numbers the batches of each epoch from 0
+        self._pending = []
+
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        before = self._step
+        self._advance(batch)  # counted even after divergence: the epoch's length is needed
         if self.diverged:
             return
         if logs and "loss" in logs and not np.isfinite(float(logs["loss"])):
-            self._mark_diverged(self._epochs_done + (batch + 1) / self._steps_per_epoch())
+            self._diverge()
             return
-        step = int(self.model.optimizer.iterations.numpy())
-        spe = self._steps_per_epoch()
-        in_epoch = step - self._epochs_done * spe
-        # The epoch's last step is left to on_epoch_end.
-        if 0 < in_epoch < spe and self.plan.in_epoch_snapshot(self._epochs_done, step):
-            self._snapshot(self._epochs_done + in_epoch / spe)
+        scheduled = [
+            s for s in range(before + 1, self._step + 1)
+            if self.plan.in_epoch_snapshot(self._epochs_done, s)
+        ]
+        if self._step in scheduled:
+            self._kept_in_fit.append(self._step)
+            self._snapshot(None)
+        self._skipped_in_fit.extend(s for s in scheduled if s != self._step)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        length = self._step - self._epoch_start_step
+        if self._diverged_step is not None:
+            # The epoch's length is known now: place the divergence and the epoch's rows.
+            self.diverged_at_epoch = self._fraction(self._diverged_step, length)
+            self._diverged_step = None
+        for rec in self._pending:
+            rec["epoch"] = np.float64(self._fraction(int(rec["step"]), length))
+        self._pending = []
         if self.diverged:
+            self.model.stop_training = True
+            return
+        if length == 0:
+            log.warning("an epoch took no optimizer step (no data?); it is not recorded")
             return
         self._epochs_done += 1
-        self._snapshot(float(self._epochs_done))
+        self._epoch_lengths.append(length)
+        if self._records and int(self._records[-1]["step"]) == self._step:
+            # The in-epoch snapshot at the epoch's last step is the epoch-end snapshot.
+            self._records[-1]["epoch"] = np.float64(self._epochs_done)
+        else:
+            self._snapshot(float(self._epochs_done))
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._skipped_in_fit:
+            log.warning(
+                "steps_per_execution=%s: Keras calls back once per execution, so the snapshots "
+                "scheduled at steps %s (every %d steps) were not taken; in-epoch snapshots "
+                "kept at steps %s",
+                getattr(self.model, "steps_per_execution", "?"), self._skipped_in_fit,
+                self.plan.every_k_steps, self._kept_in_fit,
+            )
+            self._skipped.extend(self._skipped_in_fit)
+            self._skipped_in_fit = []
 
     # -- internals ------------------------------------------------------------------------
-    def _steps_per_epoch(self) -> int:
-        # What this fit call runs; a dataset of unknown length reports no steps.
-        steps = (self.params or {}).get("steps")
-        return int(steps) if steps else 1
+    def _iterations(self) -> int:
+        return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+
+    def _advance(self, batch: int) -> None:
+        """Add the optimizer steps taken since the last call to the recorder's own count.
+
+        The smaller of two counts, each too large in one case (Keras 3.x, TensorFlow): the
+        optimizer's ``iterations`` also counts the call that finds data of unknown length
+        exhausted, and the batch index ``fit`` reports overstates a last, partial execution
+        when ``steps_per_execution > 1``.
+        """
+        now = self._iterations()
+        # A count that went down was reset (a new optimizer after compile): it counts from 0.
+        by_optimizer = now - self._last_iterations if now >= self._last_iterations else now
+        self._last_iterations = now
+        by_batch = batch - self._last_batch
+        self._last_batch = batch
+        self._step += max(0, min(by_optimizer, by_batch))
+
+    def _fraction(self, step: int, length: int) -> float:
+        """Fractional epoch of ``step`` in the current epoch of ``length`` steps."""
+        into = step - self._epoch_start_step
+        return self._epochs_done + (into / length if length > 0 else 0.0)
+
+    def _known_length(self) -> int | None:
+        return self._fit_steps_per_epoch
+
+    def _note_optimizer(self) -> None:
+        opt = self.model.optimizer
+        try:
+            # float32 holds about 7 significant digits: 0.1, not 0.10000000149011612.
+            rate: float | None = float(
+                f"{float(keras.ops.convert_to_numpy(opt.learning_rate)):.7g}"
+            )
+        except (TypeError, ValueError, AttributeError):
+            rate = None
+        entry = {"name": type(opt).__name__, "learning_rate": rate}
+        if not self._optimizers or {k: self._optimizers[-1][k] for k in entry} != entry:
+            self._optimizers.append({**entry, "from_epoch": self._epochs_done})
 
     def _network(self) -> Network:
-        return layer_network(
-            self._layers,
-            [layer.kernel.numpy() for layer in self._layers],
-            [layer.bias.numpy() for layer in self._layers],
-        )
+        weights = [layer_weights(layer) for layer in self._dense]
+        return layer_network(self._dense, [w[0] for w in weights], [w[1] for w in weights])
 
-    def _mark_diverged(self, epoch: float) -> None:
+    def _hidden(self, points: Any, *, output: bool = False) -> list[np.ndarray]:
+        """Each hidden Dense layer's outputs for ``points`` (and the output layer's, if
+        ``output``): the model's own layers called in order, at inference."""
+        h, outs = points, []
+        for layer in self._layers if output else self._layers[:-1]:
+            h = layer(h, training=False)
+            if isinstance(layer, keras.layers.Dense):
+                outs.append(np.asarray(keras.ops.convert_to_numpy(h)))
+        return outs
+
+    def _check_replay(self) -> None:
+        """Refuse a model that its Dense layers, applied in order, do not reproduce."""
+        x = self._points[:256]
+        try:
+            model_out = np.asarray(keras.ops.convert_to_numpy(self.model(x, training=False)))
+        except Exception as err:  # what a model cannot take varies; say it in one line
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise _refuse(None, f"cannot be called on points of shape (n, 2): {first}") from err
+        chain = self._hidden(x, output=True)
+        if not all(np.all(np.isfinite(h)) for h in chain):
+            return  # non-finite initial weights: the first snapshot reports divergence
+        net = self._network()
+        for i, (layer, h) in enumerate(zip(self._dense, chain, strict=True)):
+            if not np.allclose(h, net.forward(np.asarray(x), upto=i), rtol=1e-4, atol=1e-5):
+                raise _refuse(layer, f"computes something other than Dense with activation "
+                              f"{activation_name(layer)!r} (a custom layer or activation?)")
+        if model_out.shape != chain[-1].shape or not np.allclose(
+            model_out, chain[-1], rtol=1e-4, atol=1e-5
+        ):
+            raise _refuse(None, "does not compute its layers applied one after the other "
+                          "(branches, shared or skipped layers?)")
+
+    def _diverge(self, epoch: float | None = None) -> None:
+        """Mark divergence at the current step: at ``epoch`` if given, else in this epoch."""
         self.diverged = True
-        self.diverged_at_epoch = float(epoch)
+        if epoch is not None:
+            self.diverged_at_epoch = float(epoch)
+        elif self._known_length() is not None:
+            self.diverged_at_epoch = self._fraction(self._step, self._known_length())
+        else:
+            # The epoch's length is unknown until it ends: on_epoch_end places it and stops.
+            self._diverged_step = self._step
+            return
         self.model.stop_training = True
 
-    def _snapshot(self, epoch: float) -> None:
+    def _snapshot(self, epoch: float | None) -> None:
+        """Append a snapshot at the current step; ``epoch`` None means inside this epoch."""
         net = self._network()
         hidden: list[np.ndarray] = []
         if all(np.all(np.isfinite(w)) for w in (*net.kernels, *net.biases)):
             # Keras is not asked for the images of non-finite weights; the row is refused.
-            outs = self._features(self.plan.points, training=False)
-            # A one-output model returns a bare tensor, not a list of one.
-            hidden = [np.asarray(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
-        rec = self.plan.snapshot(epoch, int(self.model.optimizer.iterations.numpy()), net, hidden)
+            hidden = self._hidden(self._points)
+        length = self._known_length()
+        at = epoch
+        if at is None:
+            at = self._fraction(self._step, length) if length else float(self._epochs_done)
+        rec = self.plan.snapshot(at, self._step, net, hidden)
         if rec is None:
-            self._mark_diverged(epoch)
+            self._diverge(epoch)
             return
         self._records.append(rec)
+        if epoch is None and not length:
+            self._pending.append(rec)
 
     # -- result ---------------------------------------------------------------------------
     @property
@@ -738,7 +974,15 @@ class TrajectoryRecorder(keras.callbacks.Callback):
         return len(self._records)
 
     def trajectory(self) -> Trajectory:
-        """Everything recorded so far as a :class:`Trajectory`.
+        """Everything recorded so far that is consistent, as a :class:`Trajectory`.
+
+        Rows whose epoch is not yet known (inside an unfinished epoch of unknown length) or
+        that would break the increasing order of steps and epochs are left out; a warning
+        on the ``geomcore`` logger and the metadata (``"dropped_snapshots"``) say which.
+        Without an experiment configuration (a user's own ``fit``) the metadata also holds
+        ``"optimizers"``: name, learning rate and first epoch of each optimizer ``fit`` was
+        compiled with. It may hold ``"skipped_snapshot_steps"`` (see above) and
+        ``"epoch_steps"`` (steps of every epoch, when they differ).
 
         Raises
         ------
@@ -747,7 +991,38 @@ class TrajectoryRecorder(keras.callbacks.Callback):
         """
         if not self._records:
             raise RuntimeError("no snapshots recorded; pass the recorder to model.fit first")
+        kept: list[dict[str, np.ndarray]] = []
+        dropped: list[dict[str, Any]] = []
+        pending = {id(rec) for rec in self._pending}
+        for rec in self._records:
+            why = None
+            if id(rec) in pending:
+                why = "inside an unfinished epoch of unknown length"
+            elif kept and (rec["step"] <= kept[-1]["step"] or rec["epoch"] < kept[-1]["epoch"]):
+                why = "out of step order"
+            if why is None:
+                kept.append(rec)
+            else:
+                dropped.append({"step": int(rec["step"]), "epoch": float(rec["epoch"]),
+                                "reason": why})
+        if dropped:
+            log.warning("%d snapshot(s) left out of the trajectory: %s", len(dropped), dropped)
+        # Before the first epoch has ended: what this fit runs, else the steps counted so far.
+        lengths = self._epoch_lengths or [
+            self._fit_steps_per_epoch or self._step - self._epoch_start_step
+        ]
+        extra: dict[str, Any] = {}
+        if not self.plan.experiment:
+            # A user's own fit: what the experiment's configuration would otherwise say.
+            extra["optimizers"] = self._optimizers
+        if len(set(lengths)) > 1:
+            extra["epoch_steps"] = lengths
+        if self._skipped or self._skipped_in_fit:
+            extra["skipped_snapshot_steps"] = [*self._skipped, *self._skipped_in_fit]
+        if dropped:
+            extra["dropped_snapshots"] = dropped
         return self.plan.trajectory(
-            self._records, net=self._network(), steps_per_epoch=self._steps_per_epoch(),
+            kept, net=self._network(), steps_per_epoch=int(lengths[0]),
             trainer=self.trainer, diverged_at_epoch=self.diverged_at_epoch,
+            extra_metadata=extra,
         )

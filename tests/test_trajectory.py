@@ -441,7 +441,7 @@ def test_array_stored_twice_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize(("change", "fragment"), [
-    ({"activations": ["tanh", "gelu", "sigmoid"]}, "activations"),
+    ({"activations": ["tanh", "softmax", "sigmoid"]}, "activations"),
     ({"activations": ["tanh", "tanh", "tanh"]}, "end with the sigmoid output unit"),
     ({"layer_names": ["a", "a", "output"]}, "distinct names"),
     ({"bounds": [1.0, -1.0, 0.0, 1.0]}, "finite box"),
