@@ -146,3 +146,14 @@ def test_unreadable_file_is_named(tmp_path):
         Narration.load(tmp_path / "missing.toml")
     with pytest.raises(ExperimentError, match=r": cannot read experiment file \("):
         load_experiment(tmp_path)  # a folder
+
+
+def test_textfile_is_the_only_toml_reader():
+    # The whole kind: a new TOML reader (sweep files, ...) must go through read_toml, or it
+    # would refuse byte-order marks again.
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted([*(ROOT / "geomcore").rglob("*.py"), *(ROOT / "scenes").rglob("*.py")])
+        if path.name != "textfile.py" and "tomllib" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
