@@ -6,17 +6,24 @@
 # create .venv and install this package into it. `make video-voice` renders the lecture
 # with spoken narration (espeak-ng, offline). The test set-up includes the voice so its
 # test runs.
+# Every Python package is installed at the version pinned in constraints.txt (pip -c, and
+# --build-constraint for the build backend): the environment the tests passed on. pyproject.toml
+# keeps the supported ranges. `make lock` refreshes the pins: a fresh venv, an unpinned install
+# of '.[dev,voice]', pip freeze; run `make clean test` before committing the new file.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+CONSTRAINTS := constraints.txt
+PIP_PINNED = $(BIN)/pip install -q -c $(CONSTRAINTS) --build-constraint $(CONSTRAINTS)
+LOCK_VENV := .lock-venv
 APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core
 VOICE_APT_PACKAGES := espeak-ng libespeak-ng-libespeak1 sox
 # Test-only: the headless browser tests/test_explore.py drives through playwright.
 TEST_APT_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-voice video video-voice test test-fast lint bench clean
+.PHONY: setup setup-voice video video-voice test test-fast lint bench clean lock
 
 # Install the Debian packages named in $(1) that are missing.
 define apt_install
@@ -32,16 +39,17 @@ setup: $(VENV)/.installed
 
 setup-voice: setup $(VENV)/.voice
 
-$(VENV)/.installed: pyproject.toml
+# The pinned pip first: --build-constraint needs a recent pip (25.3 or later).
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(call apt_install,$(APT_PACKAGES))
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c $(CONSTRAINTS) --upgrade pip
+	$(PIP_PINNED) -e '.[dev]'
 	touch $@
 
-$(VENV)/.voice: pyproject.toml $(VENV)/.installed
+$(VENV)/.voice: pyproject.toml $(CONSTRAINTS) $(VENV)/.installed
 	$(call apt_install,$(VOICE_APT_PACKAGES))
-	$(BIN)/pip install -q -e '.[dev,voice]'
+	$(PIP_PINNED) -e '.[dev,voice]'
 	touch $@
 
 video: setup
@@ -65,7 +73,21 @@ lint: setup
 	$(BIN)/ruff check geomcore scenes tests bench
 
 clean:
-	rm -rf $(VENV) media data/trajectories
+	rm -rf $(VENV) $(LOCK_VENV) media data/trajectories
+
+# Refresh constraints.txt: the newest releases pyproject.toml's ranges allow, resolved in a
+# fresh venv (never the working one), frozen with pip, setuptools and wheel.
+lock:
+	$(call apt_install,$(APT_PACKAGES) $(VOICE_APT_PACKAGES))
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q --upgrade pip setuptools wheel
+	$(LOCK_VENV)/bin/pip install -q -e '.[dev,voice]'
+	{ sed -n '/^#/p' $(CONSTRAINTS); \
+	  $(LOCK_VENV)/bin/pip freeze --all --exclude-editable; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	rm -rf $(LOCK_VENV)
+	@echo "constraints.txt refreshed; now run: make clean test"
 
 bench: setup
 	$(BIN)/python bench/train.py

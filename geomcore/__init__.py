@@ -4,7 +4,8 @@ What lives here and what it may import:
 
 - numpy-only core, safe to import in a replay (no TensorFlow, no Manim):
   ``datasets``, ``experiment``, ``geometry``, ``trajectory``, ``replay``, ``anatomy``,
-  ``extents``, ``narration``, ``cache``, ``errors``;
+  ``extents``, ``narration``, ``cache``, ``errors``, ``textfile`` (the one reader of every
+  text and TOML file: UTF-8, with or without a byte-order mark);
 - training side, imports Keras/TensorFlow when imported: ``models`` (lazily), ``recording``,
   ``engine``, ``training``;
 - ``views``: the Manim building blocks the scenes in ``scenes/`` draw with, one family a

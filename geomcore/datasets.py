@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from geomcore.errors import DatasetError
+from geomcore.textfile import read_text
 
 __all__ = [
     "CSV_COLUMNS",
@@ -256,23 +257,20 @@ def load_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     ------
     DatasetError
         Naming the file (and the line and column where there is one) if the file is missing
-        or unreadable, has no header or lacks a column, a row has too few fields, a value is
-        not a number or not finite, a label is not 0 or 1 (more than two classes), or only
-        one class is present.
+        or unreadable, is not UTF-8 text, has no header or lacks a column, a row has too few
+        fields, a value is not a number or not finite, a label is not 0 or 1 (more than two
+        classes), or only one class is present.
     """
     if not str(path).strip():
         raise DatasetError("dataset 'csv' needs a file: path = \"points.csv\" (x1,x2,label)")
     path = Path(path)
     try:
-        if not path.is_file():
-            raise DatasetError(f"{path}: no such CSV file")
-        text = path.read_text(encoding="utf-8-sig")
-    except DatasetError:
-        raise
-    except UnicodeDecodeError:
-        raise DatasetError(f"{path}: not a UTF-8 text file; expected CSV text") from None
+        is_file = path.is_file()
     except (OSError, ValueError) as err:
         raise DatasetError(f"{path}: cannot read CSV file ({err})") from None
+    if not is_file:
+        raise DatasetError(f"{path}: no such CSV file")
+    text = read_text(path, what="CSV file", error=DatasetError)
     try:
         rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1)
                 if any(field.strip() for field in row)]

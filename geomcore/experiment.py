@@ -24,7 +24,6 @@ import json
 import math
 import os
 import reprlib
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -36,6 +35,7 @@ import numpy as np
 
 from geomcore.datasets import DATASETS, dataset_parameters, file_hash
 from geomcore.errors import DatasetError, ExperimentError
+from geomcore.textfile import read_toml
 
 __all__ = [
     "ACTIVATIONS",
@@ -648,19 +648,13 @@ def load_experiment(path: str | Path | Traversable) -> Experiment:
     Raises
     ------
     ExperimentError
-        If the file is missing or unreadable, is not valid TOML, or any key or value is
-        invalid.
+        If the file is missing or unreadable, is not UTF-8 text (a byte-order mark is
+        accepted; see :func:`geomcore.textfile.read_text`), is not valid TOML, or any key or
+        value is invalid.
     """
     if isinstance(path, (str, os.PathLike)):
         path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ExperimentError(f"{path}: cannot read experiment file ({err})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ExperimentError(f"{path}: not valid TOML ({err})") from None
+    data = read_toml(path, what="experiment file", error=ExperimentError)
     return Experiment.from_dict(data, source=str(path))
 
 

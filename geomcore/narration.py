@@ -12,10 +12,10 @@ translated without touching a scene.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from pathlib import Path
 
 from geomcore.errors import GeomcoreError
+from geomcore.textfile import read_toml
 
 __all__ = ["CHARS_PER_SECOND", "Narration", "NarrationError", "reading_time"]
 
@@ -55,15 +55,11 @@ class Narration:
         Raises
         ------
         NarrationError
-            If the file cannot be read, is not TOML, or holds anything but tables of strings.
+            If the file cannot be read, is not UTF-8 text (a byte-order mark is accepted), is
+            not TOML, or holds anything but tables of strings.
         """
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as err:
-            raise NarrationError(f"{path}: cannot read narration ({err})") from None
-        except tomllib.TOMLDecodeError as err:
-            raise NarrationError(f"{path}: not valid TOML ({err})") from None
+        data = read_toml(path, what="narration file", error=NarrationError)
         cues = {}
         for chapter, table in data.items():
             if not isinstance(table, dict):
