@@ -86,6 +86,7 @@ def test_list_shows_what_is_recorded(runner, tiny_run, monkeypatch, tmp_path):
 # -- train --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_train_an_experiment_file_prints_the_path_it_wrote(
     runner, write_experiment, tiny_dict, tmp_path, monkeypatch
 ):

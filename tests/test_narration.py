@@ -200,6 +200,7 @@ def test_voice_speaks_each_cue_in_its_window(tmp_path):
     assert len(outside) == 0, f"speech without a caption at {outside[:5]} s"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("value", "ok"), [("2", False), ("y", False), ("off", True), ("", True)])
 def test_voice_switch_refuses_values_it_does_not_understand(value, ok):
     env = {**os.environ, "GEOMCORE_VOICE": value}

@@ -105,6 +105,7 @@ def test_bad_plans_are_one_line_errors(make_tiny, circles):
 # -- both trainers record with one plan ---------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trainer", ["engine", "fit"])
 def test_record_experiment_computes_the_plan_once(make_tiny, monkeypatch, trainer):
     plans = []
@@ -138,6 +139,7 @@ def test_trajectories_equal_those_recorded_before_the_plan(make_tiny, trainer):
         [-1.212644338607788, 1.2049729824066162, -1.2043052911758423, 1.2101184129714966])
 
 
+@pytest.mark.slow
 def test_both_trainers_report_the_same_progress_loss(make_tiny):
     # 400 points in batches of 32: the 16-point tail batch counts half, as fit logs it.
     reports = {}

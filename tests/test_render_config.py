@@ -58,11 +58,13 @@ def test_render_from_another_folder_uses_the_lecture_settings(tmp_path):
     assert _frame(elsewhere / PNG) == ((854, 480), BACKGROUND)
 
 
+@pytest.mark.slow
 def test_render_from_the_repository_root_gives_the_same_frame(tmp_path):
     _render(ROOT, "-ql", "--media_dir", str(tmp_path / "media"))
     assert _frame(tmp_path / PNG) == ((854, 480), BACKGROUND)
 
 
+@pytest.mark.slow
 def test_a_stray_manim_cfg_in_the_current_folder_does_not_change_the_lecture(tmp_path):
     (tmp_path / "manim.cfg").write_text(
         "[CLI]\nbackground_color = #FF0000\nquality = low_quality\nmedia_dir = ./elsewhere\n"
@@ -73,6 +75,7 @@ def test_a_stray_manim_cfg_in_the_current_folder_does_not_change_the_lecture(tmp
     assert not (tmp_path / "elsewhere").exists()
 
 
+@pytest.mark.slow
 def test_the_command_line_still_wins_over_the_lecture_settings(tmp_path):
     custom = tmp_path / "mine.cfg"
     custom.write_text("[CLI]\nbackground_color = #FF0000\n")

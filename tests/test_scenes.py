@@ -137,6 +137,7 @@ def test_missing_trajectory_is_recorded_first(tiny_run, tmp_path, monkeypatch):
     assert calls == ["circles-3d"], "the second time it is loaded, not recorded"
 
 
+@pytest.mark.slow
 def test_title_chapter_renders_a_video_of_the_expected_duration(tmp_path):
     class Title(ChapterScene):
         chapter = "title"

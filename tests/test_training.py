@@ -33,6 +33,7 @@ def test_width_three_and_four_separate_the_circles(lecture_runs, name):
 # -- reproducibility ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trainer", ["engine", "fit"])
 def test_same_seed_gives_an_identical_trajectory(make_tiny, tiny_run, trainer):
     """Each trainer is deterministic (the cached tiny run was recorded by the engine)."""
@@ -185,6 +186,7 @@ def test_divergence_stops_training_and_keeps_the_snapshots_before_it(make_tiny, 
         "diverged_at_epoch"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trainer", ["engine", "fit"])
 def test_a_snapshot_whose_hidden_images_overflow_is_not_kept(make_tiny, trainer):
     # Dense snapshots of a blowing-up linear network: the last step before the loss turns

@@ -157,6 +157,7 @@ def test_unknown_length_data_give_the_trajectory_arrays_give(keras, tf, data, ki
     assert unknown.metadata["steps_per_epoch"] == STEPS
 
 
+@pytest.mark.slow
 def test_a_run_diverging_inside_epoch_one_is_placed_alike_for_both_inputs(keras, tf, data):
     results = []
     for source in ("arrays", "filter"):
