@@ -13,6 +13,7 @@ Units: *seconds* of scene time.
 from __future__ import annotations
 
 import contextlib
+import math
 import textwrap
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -91,15 +92,30 @@ class Narrator:
         self.scene.add_foreground_mobject(band)
         try:
             yield duration
-            remaining = duration - (self.scene.time - start)
-            if remaining > 1e-3:
-                self.scene.wait(remaining)
+            self._hold(start, duration)
         finally:
             self.scene.remove_foreground_mobject(band)
             self.scene.remove(band)
         shown = self.scene.time - start
         self.scene.add_subcaption(text, duration=shown, offset=-shown)
         self.cues_shown.append((cue, start, shown))
+
+    def _hold(self, start: float, duration: float) -> None:
+        """Wait until whole frames since ``start`` cover ``duration`` seconds (rounded up).
+
+        Manim renders a still wait as ``int(seconds * fps)`` frames (rounded down) and an
+        animated one as ``ceil``; either way a top-up of single frames follows until the
+        promise "on screen for at least its reading time" holds in frames.
+        """
+        fps = float(mn.config.frame_rate)
+        # 1e-6 frame: float noise in scene.time must not cost (or add) a whole frame.
+        needed = math.ceil(duration * fps - 1e-6)
+        for _ in range(needed + 2):  # never loops forever; normally one or two waits
+            missing = needed - (self.scene.time - start) * fps
+            if missing <= 1e-6:
+                return
+            frames = max(1, math.ceil(missing - 1e-6))
+            self.scene.wait(frames / fps)
 
     def chapter_card(self, title: str, seconds: float = 1.6) -> None:
         """A chapter title over the whole frame at a section start."""
