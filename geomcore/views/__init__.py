@@ -46,8 +46,10 @@ from geomcore.views.primitives import (
     PlaneMap,
     Polylines,
     caption,
+    caption_markup,
     class_legend,
     frame_rect,
+    markup_escape,
     polylines_to_bezier,
 )
 from geomcore.views.replay_panel import (
@@ -103,9 +105,11 @@ __all__ = [
     "WARNING_COLOR",
     "add_layered",
     "caption",
+    "caption_markup",
     "class_legend",
     "embed_scene",
     "frame_rect",
     "layer_box",
+    "markup_escape",
     "polylines_to_bezier",
 ]

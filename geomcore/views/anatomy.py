@@ -42,7 +42,14 @@ from geomcore.extents import (
 )
 from geomcore.replay import Replay, layer_homotopy
 from geomcore.views.layered import Layered
-from geomcore.views.primitives import ClassPoints, GridLines, PlaneMap, Polylines, caption
+from geomcore.views.primitives import (
+    ClassPoints,
+    GridLines,
+    PlaneMap,
+    Polylines,
+    caption,
+    caption_markup,
+)
 from geomcore.views.replay_panel import DataPlaneView, HiddenPlaneView, _PlaneView
 from geomcore.views.style import (
     BOUNDARY_COLOR,
@@ -157,7 +164,9 @@ class SpaceView(Layered):
     center, size
         Placement in scene units; ``size`` is the scene length of a unit of the layer.
     axis_names
-        Labels at the positive end of each axis (Pango markup).
+        Labels at the positive end of each axis: the code's own Pango markup
+        (``h<sub>1</sub>``; escape user text with
+        :func:`~geomcore.views.primitives.markup_escape`).
     title
         Text above the cube.
     half_side
@@ -186,7 +195,7 @@ class SpaceView(Layered):
         content = source(tracker.get_value())
         self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
                        for c in (0, 1)}
-        self.axis_markup = [caption(n, font_size=LABEL_FONT_SIZE) for n in axis_names]
+        self.axis_markup = [caption_markup(n, font_size=LABEL_FONT_SIZE) for n in axis_names]
         self.dynamic.add(self.cube, self.grid, self.surface, self.clouds[0], self.clouds[1],
                          *self.axis_markup)
         self.show(content)

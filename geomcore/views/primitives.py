@@ -3,7 +3,8 @@
 What lives here: :class:`PlaneMap` (data or layer units to scene units),
 :func:`polylines_to_bezier` and :class:`Polylines` (many polylines as one ``VMobject``),
 :class:`GridLines` (a warped grid), :class:`ClassPoints` (one class as one point cloud),
-:class:`GlyphText` (a line of monospace text that changes every frame), :func:`caption`,
+:class:`GlyphText` (a line of monospace text that changes every frame), :func:`caption`
+(literal text), :func:`caption_markup` (the code's own Pango markup), :func:`markup_escape`,
 :func:`frame_rect` and :func:`class_legend`.
 
 What it may import: Manim, numpy and :mod:`geomcore.views.style`; no other building block.
@@ -14,6 +15,7 @@ activations, *scene units* Manim's frame coordinates (the frame is 14.22 x 8 at 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,8 +42,10 @@ __all__ = [
     "PlaneMap",
     "Polylines",
     "caption",
+    "caption_markup",
     "class_legend",
     "frame_rect",
+    "markup_escape",
     "polylines_to_bezier",
 ]
 
@@ -223,17 +227,36 @@ class ClassPoints(mn.PMobject):
         return self
 
 
+def markup_escape(text: str) -> str:
+    """``text`` as Pango markup that shows it literally: ``&``, ``<`` and ``>`` escaped.
+
+    Use it to put a user's text (a name, a file name) inside markup built in code, e.g.
+    ``caption_markup(f"{markup_escape(name)}<sub>1</sub>")``. Quotes need no escaping
+    outside a tag (Pango markup is GMarkup's XML subset).
+    """
+    return html.escape(text, quote=False)
+
+
+def _fitted(text_mob: mn.MarkupText, max_width: float) -> mn.MarkupText:
+    if text_mob.width > max_width:
+        text_mob.scale_to_fit_width(max_width)
+    return text_mob
+
+
 def caption(text: str, font_size: float = CAPTION_FONT_SIZE,
             color: mn.ParsableManimColor = TEXT_COLOR, max_width: float = 13.4,
             **kwargs: object) -> mn.MarkupText:
-    """Text in the lecture's font (Pango markup allowed: ``h<sub>1</sub>``); no LaTeX needed.
+    """Text in the lecture's font, shown literally: ``"a < b & c"`` reads ``a < b & c``.
 
-    Text wider than ``max_width`` scene units is scaled down to fit, so it stays in frame.
+    Any text a user wrote (narration, titles, experiment and file names) goes through here;
+    nothing in it is parsed as markup. For sub- and superscripts in the lecture's own texts
+    use :func:`caption_markup`. Text wider than ``max_width`` scene units is scaled down to
+    fit, so it stays in frame.
 
     Parameters
     ----------
     text
-        Pango markup.
+        The text as it is to be read (any characters).
     font_size
         Manim font size.
     color
@@ -242,11 +265,40 @@ def caption(text: str, font_size: float = CAPTION_FONT_SIZE,
         Widest allowed, scene units.
     **kwargs
         Passed on to ``MarkupText`` (e.g. ``line_spacing``).
+
+    Returns
+    -------
+    MarkupText
+        Its ``original_text`` is ``text`` as given (not the escaped markup).
     """
-    text_mob = mn.MarkupText(text, font=FONT, font_size=font_size, color=color, **kwargs)
-    if text_mob.width > max_width:
-        text_mob.scale_to_fit_width(max_width)
-    return text_mob
+    text_mob = mn.MarkupText(markup_escape(text), font=FONT, font_size=font_size, color=color,
+                             **kwargs)
+    # Same rendering as markup (one code path, one layout); the string is the literal text.
+    text_mob.original_text = text
+    return _fitted(text_mob, max_width)
+
+
+def caption_markup(markup: str, font_size: float = CAPTION_FONT_SIZE,
+                   color: mn.ParsableManimColor = TEXT_COLOR, max_width: float = 13.4,
+                   **kwargs: object) -> mn.MarkupText:
+    """Pango markup in the lecture's font, for the code's own texts: ``h<sub>1</sub>``.
+
+    Never pass user text here unescaped (see :func:`markup_escape`); use :func:`caption`.
+
+    Parameters
+    ----------
+    markup
+        Pango markup (``&lt;`` for ``<``, ``&amp;`` for ``&``).
+    font_size, color, max_width, **kwargs
+        As for :func:`caption`.
+
+    Raises
+    ------
+    ValueError
+        From Manim, if ``markup`` is not valid Pango markup.
+    """
+    text_mob = mn.MarkupText(markup, font=FONT, font_size=font_size, color=color, **kwargs)
+    return _fitted(text_mob, max_width)
 
 
 def frame_rect(m: PlaneMap) -> mn.Rectangle:

@@ -36,6 +36,7 @@ from geomcore.views.primitives import (
     PlaneMap,
     Polylines,
     caption,
+    caption_markup,
     frame_rect,
 )
 from geomcore.views.style import (
@@ -75,9 +76,10 @@ class _PlaneView(Layered):
     plane
         Box (data or layer units) and its place in scene units.
     title
-        Text above the frame (Pango markup).
+        Text above the frame, shown literally (:func:`~geomcore.views.primitives.caption`).
     labels
-        Axis labels below and left of the frame (Pango markup).
+        Axis labels below and left of the frame: the code's own Pango markup
+        (``h<sub>1</sub>``; see :func:`~geomcore.views.primitives.caption_markup`).
     font_size
         Of the title; axis labels are :data:`~geomcore.views.style.AXIS_LABEL_FONT_SIZE_DROP`
         smaller.
@@ -91,8 +93,8 @@ class _PlaneView(Layered):
         self.title = caption(title, font_size=font_size).next_to(self.frame, mn.UP, buff=0.12)
         label_size = font_size - AXIS_LABEL_FONT_SIZE_DROP
         self.axis_labels = mn.VGroup(
-            caption(labels[0], font_size=label_size).next_to(self.frame, mn.DOWN, buff=0.08),
-            caption(labels[1], font_size=label_size).next_to(self.frame, mn.LEFT, buff=0.08),
+            caption_markup(labels[0], font_size=label_size).next_to(self.frame, mn.DOWN, buff=0.08),
+            caption_markup(labels[1], font_size=label_size).next_to(self.frame, mn.LEFT, buff=0.08),
         )
         self.static.add(self.frame, self.title, self.axis_labels)
 
