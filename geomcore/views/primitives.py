@@ -226,6 +226,86 @@ class ClassPoints(mn.PMobject):
         self.points = np.asarray(points, dtype=np.float64)
         return self
 
+    # Manim's PMobject ignores opacity: ``fade`` (what FadeIn/FadeOut apply to their faded
+    # copy) does nothing to it, and the camera writes its pixels without blending. These
+    # make every fade and opacity change of a cloud (or of a group holding one) visible.
+
+    def get_opacity(self) -> float:
+        """Opacity in [0, 1] (the largest of its points')."""
+        return float(self.rgbas[:, 3].max(initial=0.0))
+
+    def set_opacity(self, opacity: float, family: bool = True) -> ClassPoints:
+        """Set every point's opacity to ``opacity`` in [0, 1]."""
+        mobs = self.family_members_with_points() if family else [self]
+        for mob in mobs:
+            if isinstance(mob, mn.PMobject):
+                mob.rgbas[:, 3] = float(np.clip(opacity, 0.0, 1.0))
+        return self
+
+    def fade(self, darkness: float = 0.5, family: bool = True) -> ClassPoints:
+        """Multiply every point's opacity by ``1 - darkness`` (``fade(1)``: invisible), as
+        ``VMobject.fade`` does for fills and strokes."""
+        factor = 1.0 - float(np.clip(darkness, 0.0, 1.0))
+        mobs = self.family_members_with_points() if family else [self]
+        for mob in mobs:
+            if isinstance(mob, mn.PMobject):
+                mob.rgbas[:, 3] *= factor
+        return self
+
+    def pointwise_become_partial(self, mobject: mn.Mobject, a: float, b: float) -> ClassPoints:
+        """Show only the points with index in ``[a n, b n)`` of ``mobject``'s ``n`` (what
+        ``Create`` and ``Uncreate`` draw): the others stay, at opacity 0.
+
+        Manim's PMobject drops the hidden points instead; a cloud with no points left
+        leaves the animation's family and never comes back, so ``Create`` drew nothing.
+        """
+        n = mobject.get_num_points()
+        lower, upper = int(a * n), int(b * n)
+        self.points = np.array(mobject.points)
+        self.rgbas = np.array(mobject.rgbas)
+        self.rgbas[:lower, 3] = 0.0
+        self.rgbas[upper:, 3] = 0.0
+        return self
+
+
+_unblended_point_cloud = mn.Camera.display_point_cloud
+
+
+def _display_point_cloud_blended(camera: mn.Camera, pmobject: mn.PMobject, points: np.ndarray,
+                                 rgbas: np.ndarray, thickness: float,
+                                 pixel_array: np.ndarray) -> None:
+    """Manim's ``Camera.display_point_cloud`` with alpha blending ("over" compositing).
+
+    Manim copies a point's RGBA into the frame, so a point at opacity 0.1 shows at full
+    colour (the video drops the alpha channel). Here a point of opacity ``a`` makes the
+    pixel ``a * colour + (1 - a) * pixel`` (Porter & Duff 1984, "over"). Fully opaque
+    clouds take Manim's own path unchanged.
+    """
+    if len(points) == 0 or np.all(rgbas[:, 3] >= 1.0):
+        _unblended_point_cloud(camera, pmobject, points, rgbas, thickness, pixel_array)
+        return
+    coords = camera.thickened_coordinates(camera.points_to_pixel_coords(pmobject, points),
+                                          thickness)
+    # Same layout as Manim's: the thickened coordinates are len(points)-long blocks.
+    colours = np.tile(np.asarray(rgbas, dtype=np.float64), (len(coords) // len(rgbas), 1))
+    on_screen = camera.on_screen_pixels(coords)
+    coords, colours = coords[on_screen], colours[on_screen]
+    depth = pixel_array.shape[2]
+    flat = pixel_array.reshape((-1, depth))
+    index = (coords[:, 0] + camera.pixel_width * coords[:, 1]).astype(np.int64)
+    under = flat[index].astype(np.float64) / camera.rgb_max_val
+    alpha = colours[:, 3:4]
+    out = np.empty_like(under)
+    out[:, :3] = alpha * colours[:, :3] + (1 - alpha) * under[:, :3]
+    out[:, 3:] = alpha + (1 - alpha) * under[:, 3:]
+    flat[index] = np.round(out * camera.rgb_max_val).astype(pixel_array.dtype)
+    pixel_array[:, :] = flat.reshape(pixel_array.shape)
+
+
+# Installed once, on import of the building blocks: every point cloud in a scene blends.
+if getattr(mn.Camera.display_point_cloud, "__name__", "") != "_display_point_cloud_blended":
+    mn.Camera.display_point_cloud = _display_point_cloud_blended
+
 
 def markup_escape(text: str) -> str:
     """``text`` as Pango markup that shows it literally: ``&``, ``<`` and ``>`` escaped.
