@@ -33,8 +33,9 @@ from geomcore.anatomy import (
     orbit_camera,
 )
 from geomcore.extents import (
+    covering_box,
     cube_edges,
-    layer_box,
+    homotopy_box,
     layer_steps_box,
     padded_range,
     surface_wireframe,
@@ -112,7 +113,9 @@ class LayerMorphView(_PlaneView):
     center, width
         Placement in scene units.
     box
-        Visible box, covering both the data and the layers' range.
+        Visible box; by default the square holding data and grid at every depth
+        (:func:`geomcore.extents.homotopy_box`), for any activation. A box given is widened
+        (aspect kept) if they leave it.
     title
         Text above the frame.
     """
@@ -120,12 +123,15 @@ class LayerMorphView(_PlaneView):
     def __init__(self, network: object, points: np.ndarray, labels: np.ndarray,
                  grid: np.ndarray, depth: mn.ValueTracker, *,
                  center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.5,
-                 box: tuple[float, float, float, float] = (-1.25, 1.25, -1.25, 1.25),
+                 box: tuple[float, float, float, float] | None = None,
                  title: str = "") -> None:
-        super().__init__(PlaneMap(box, tuple(center), width), title, ("", ""))
+        fitted = homotopy_box(network, points, grid)
+        if box is not None:
+            box = covering_box(box, np.array([[fitted[0], fitted[2]], [fitted[1], fitted[3]]]))
+        super().__init__(PlaneMap(box or fitted, tuple(center), width), title, ("", ""))
         self.network, self.inputs, self.labels, self.grid_inputs = network, points, labels, grid
         self.tracker = depth
-        self.grid = GridLines()
+        self.grid = GridLines(bounds=self.plane.scene_bounds)
         self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
                        for c in (0, 1)}
         self.dynamic.add(self.grid, self.clouds[0], self.clouds[1])
@@ -138,7 +144,7 @@ class LayerMorphView(_PlaneView):
         self.grid.set_lines(self.plane.to_scene(grid))
         pts = layer_homotopy(self.network, self.inputs, depth)
         for c, cloud in self.clouds.items():
-            cloud.set_positions(self.plane.to_scene(pts[self.labels == c]))
+            cloud.set_positions(self.plane.to_scene(pts[self.labels == c], clip=True))
         return self
 
 
@@ -268,11 +274,13 @@ class StageView(_PlaneView):
         self.tracker = tracker
         self.kernel = network.kernels[network.layer_index(layer)].astype(np.float64)
         self.ellipse = kernel_ellipse(network.kernels[network.layer_index(layer)])
-        self.grid = GridLines(stride=4)
+        self.grid = GridLines(stride=4, bounds=self.plane.scene_bounds)
         self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
                        for c in (0, 1)}
-        self.circle = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE)
-        self.axes_lines = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE)
+        self.circle = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE,
+                                bounds=self.plane.scene_bounds)
+        self.axes_lines = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE,
+                                    bounds=self.plane.scene_bounds)
         self.dynamic.add(self.grid, self.clouds[0], self.clouds[1], self.circle, self.axes_lines)
         self.show(tracker.get_value())
         self.follow(tracker, self.show)
@@ -284,7 +292,7 @@ class StageView(_PlaneView):
         self.grid.set_lines(self.plane.to_scene(grid.reshape(*shape[:2], 2)))
         pts = layer_steps(self.network, self.layer, self.inputs, t)
         for c, cloud in self.clouds.items():
-            cloud.set_positions(self.plane.to_scene(pts[self.labels == c]))
+            cloud.set_positions(self.plane.to_scene(pts[self.labels == c], clip=True))
         # The unit circle follows the linear step only, then fades out.
         self.circle.set_polylines([self.plane.to_scene(unit_circle_image(self.kernel, t))])
         opacity = 1.0 if t <= 1.0 else max(0.0, 1.0 - 2 * (t - 1.0))
@@ -405,12 +413,14 @@ class FoldPanel(mn.Group):
                                    center=input_center, width=width * 0.8, title="input plane",
                                    grid=traj.grid_inputs[:, ::10])
         self.hidden = HiddenPlaneView(replay, mn.ValueTracker(progress), center=hidden_center,
-                                      width=width, box=layer_box(traj, layer),
+                                      width=width,
                                       title=f"{layer} (2 units)")
         self.hidden.dynamic.clear_updaters()
-        self.input_folds = Polylines(FOLD_COLOR, stroke_width=FOLD_STROKE)
+        self.input_folds = Polylines(FOLD_COLOR, stroke_width=FOLD_STROKE,
+                                     bounds=self.input.plane.scene_bounds)
         self.input_folds.set_polylines([self.input.plane.to_scene(c) for c in self.curves])
-        self.hidden_folds = Polylines(FOLD_COLOR, stroke_width=FOLD_STROKE)
+        self.hidden_folds = Polylines(FOLD_COLOR, stroke_width=FOLD_STROKE,
+                                      bounds=self.hidden.plane.scene_bounds)
         self.hidden_folds.set_polylines(
             [self.hidden.plane.to_scene(net.forward(c, upto=layer)) for c in self.curves])
         self.add(self.input, self.hidden, self.input_folds, self.hidden_folds)

@@ -78,9 +78,23 @@ class PlaneMap:
         """Scene height of the box."""
         return (self.box[3] - self.box[2]) * self.scale
 
-    def to_scene(self, points: np.ndarray) -> np.ndarray:
-        """Map points of shape ``(..., 2)`` to scene points of shape ``(..., 3)``."""
+    @property
+    def scene_bounds(self) -> tuple[float, float, float, float]:
+        """``(xmin, xmax, ymin, ymax)`` of the box's rectangle, scene units."""
+        return (self.center[0] - 0.5 * self.width, self.center[0] + 0.5 * self.width,
+                self.center[1] - 0.5 * self.height, self.center[1] + 0.5 * self.height)
+
+    def to_scene(self, points: np.ndarray, clip: bool = False) -> np.ndarray:
+        """Map points of shape ``(..., 2)`` to scene points of shape ``(..., 3)``.
+
+        With ``clip=True`` points outside the box are first moved to its nearest edge, so
+        nothing is drawn outside the frame (the views' boxes are fitted to what they show;
+        this catches what falls between the samples they were fitted to).
+        """
         p = np.asarray(points, dtype=np.float64)
+        if clip:
+            p = np.stack([np.clip(p[..., 0], self.box[0], self.box[1]),
+                          np.clip(p[..., 1], self.box[2], self.box[3])], axis=-1)
         out = np.zeros((*p.shape[:-1], 3))
         out[..., 0] = self.center[0] + (p[..., 0] - 0.5 * (self.box[0] + self.box[1])) * self.scale
         out[..., 1] = self.center[1] + (p[..., 1] - 0.5 * (self.box[2] + self.box[3])) * self.scale
@@ -147,18 +161,30 @@ class Polylines(mn.VMobject):
         In [0, 1].
     smooth
         Catmull-Rom splines instead of straight segments.
+    bounds
+        ``(xmin, xmax, ymin, ymax)`` in scene units (e.g. :attr:`PlaneMap.scene_bounds`):
+        every Bézier control point is kept inside, so the curves (inside the control
+        points' convex hull) never leave it, even where a spline overshoots its samples.
     """
 
     def __init__(self, color: mn.ParsableManimColor = GRID_COLOR,
                  stroke_width: float = FRAME_STROKE, stroke_opacity: float = 1.0,
-                 smooth: bool = False, **kwargs: object) -> None:
+                 smooth: bool = False,
+                 bounds: tuple[float, float, float, float] | None = None,
+                 **kwargs: object) -> None:
         super().__init__(stroke_color=color, stroke_width=stroke_width,
                          stroke_opacity=stroke_opacity, fill_opacity=0, **kwargs)
         self.smooth = smooth
+        self.bounds = bounds
 
     def set_polylines(self, lines: Sequence[np.ndarray] | np.ndarray) -> Polylines:
         """Replace the drawn polylines (scene units, each ``(m, 3)``)."""
-        self.points = polylines_to_bezier(lines, smooth=self.smooth)
+        points = polylines_to_bezier(lines, smooth=self.smooth)
+        if self.bounds is not None and len(points):
+            xmin, xmax, ymin, ymax = self.bounds
+            points[:, 0] = np.clip(points[:, 0], xmin, xmax)
+            points[:, 1] = np.clip(points[:, 1], ymin, ymax)
+        self.points = points
         return self
 
 
@@ -177,11 +203,15 @@ class GridLines(mn.VGroup):
     stride
         Draw every ``stride``-th sample of each line; the Catmull-Rom spline through them
         keeps saturated tanh curves smooth.
+    bounds
+        Scene rectangle the lines are kept inside (see :class:`Polylines`).
     """
 
     def __init__(self, stroke_width: float = GRID_STROKE, stroke_opacity: float = 0.55,
-                 stride: int = 4) -> None:
-        self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity, smooth=True)
+                 stride: int = 4,
+                 bounds: tuple[float, float, float, float] | None = None) -> None:
+        self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity, smooth=True,
+                                   bounds=bounds)
                          for _ in range(2)]
         super().__init__(*self.families)
         self.stride = stride
