@@ -208,7 +208,13 @@ class SpaceView(Layered):
         self.follow(tracker, lambda v: self.show(self.source(v)))
 
     def to_scene(self, points: np.ndarray) -> np.ndarray:
-        """Project layer points ``(..., 3)`` to scene points ``(..., 3)``."""
+        """Project layer points ``(..., 3)`` to scene points ``(..., 3)``.
+
+        Points outside the cube are first moved onto it (clipped per coordinate), so
+        nothing is drawn outside the cube's outline; pick ``half_side`` to hold the layer
+        (e.g. from the run's extent) so that this never happens.
+        """
+        points = np.clip(points, -self.half, self.half)
         screen, _ = orbit_camera(points, self.azimuth.get_value(), self.elevation)
         return embed_scene(self.center[:2] + self.size * screen, self.center[2])
 
@@ -225,8 +231,9 @@ class SpaceView(Layered):
                 [self.to_scene(line) for line in surface_wireframe(content.surface)])
         for k, mob in enumerate(self.axis_markup):
             end = np.zeros(3)
-            end[k] = 1.18 * self.half
-            mob.move_to(self.to_scene(end))
+            end[k] = 1.18 * self.half  # labels sit just beyond the cube: not clipped
+            screen, _ = orbit_camera(end, self.azimuth.get_value(), self.elevation)
+            mob.move_to(embed_scene(self.center[:2] + self.size * screen, self.center[2]))
         return self
 
 
