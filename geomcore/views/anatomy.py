@@ -332,6 +332,11 @@ class CurvePlot(Layered):
         Drives the cursor.
     colors
         One colour per curve, in order.
+
+    Attributes
+    ----------
+    legend : VGroup
+        One label per curve, in its colour, right of the frame (clear of the curves).
     """
 
     def __init__(self, epochs: np.ndarray, curves: dict[str, np.ndarray], *,
@@ -360,14 +365,17 @@ class CurvePlot(Layered):
         self.static.add(zero_label, caption(f"epoch {epochs[0]:g} … {epochs[-1]:g}",
                                             font_size=TINY_FONT_SIZE)
                         .next_to(frame, mn.DOWN, buff=0.06))
-        anchor = frame.get_corner(mn.UR) + 0.08 * (mn.DOWN + mn.LEFT)
+        anchor = frame.get_corner(mn.UR) + 0.12 * mn.RIGHT
+        self.legend = mn.VGroup()
         for (label, ys), color in zip(curves.items(), colors):
             line = Polylines(color, stroke_width=CURVE_STROKE)
             line.set_polylines([self.to_scene(epochs, ys)])
-            # Legend inside the frame's top-right corner, one row per curve.
+            # Legend beside the frame, right of its top corner, one row per curve: inside
+            # the frame it sat on the curves.
             tag = caption(label, font_size=TINY_FONT_SIZE, color=color)
-            tag.move_to(anchor, aligned_edge=mn.UR)
-            anchor = anchor + (tag.height + 0.06) * mn.DOWN
+            tag.move_to(anchor, aligned_edge=mn.UL)
+            anchor = anchor + (tag.height + 0.08) * mn.DOWN
+            self.legend.add(tag)
             self.static.add(line, tag)
         self.cursor = Polylines(BOUNDARY_COLOR, stroke_width=CURSOR_STROKE)
         self.dynamic.add(self.cursor)
