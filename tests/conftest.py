@@ -1,14 +1,19 @@
-"""Shared fixtures: the lecture's three recorded runs (once per session), tiny experiments.
+"""Shared fixtures: synthetic runs, the lecture's three recorded runs, tiny experiments.
 
-The three lecture experiments (``circles-2d``, ``-3d``, ``-4d``, 40,000 points, 100 epochs) are
-trained once per session into a temporary cache folder by :func:`lecture_runs`; every other
-test that records uses a tiny experiment (400 points, a few epochs) that takes about a second.
+Fixtures only (and the hook marking the tests named in :data:`SLOW_BY_NAME` slow); shared
+helper functions and constants live in ``helpers.py``.
+
+The synthetic runs (:func:`synthetic3`, :func:`synthetic2`) are built in numpy from hand-set
+weights, without training: the replay, anatomy and view tests draw them. The three lecture
+experiments (``circles-2d``, ``-3d``, ``-4d``, 40,000 points, 100 epochs) are trained once per
+session into a temporary cache folder by :func:`lecture_runs`, for the tests marked ``slow``;
+every other test that records uses a tiny experiment (400 points, a few epochs) that takes
+about a second.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,56 +24,33 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from helpers import LECTURE, TINY, merge, synthetic_trajectory, to_toml  # noqa: E402
+
 from geomcore.experiment import Experiment, find_experiment  # noqa: E402
 from geomcore.trajectory import Trajectory  # noqa: E402
 
-#: The lecture's experiments: first hidden width and learning rate.
-LECTURE = {"circles-2d": (2, 0.001), "circles-3d": (3, 0.005), "circles-4d": (4, 0.005)}
-
-#: A tiny experiment: 2 x 200 points, a 2-3-2-1 tanh network, 3 epochs of 13 steps.
-TINY: dict[str, Any] = {
-    "name": "tiny",
-    "seed": 3,
-    "description": "a tiny run for tests",
-    "dataset": {"name": "concentric_circles", "n_per_class": 200},
-    "model": {"hidden_widths": [3, 2], "activation": "tanh"},
-    "training": {"loss": "mse", "optimizer": "sgd", "learning_rate": 0.05, "batch_size": 32,
-                 "epochs": 3},
-    "recording": {"probe_size": 100},
-}
+#: Fixtures that train or replay the lecture's full runs (40,000 points, 100 epochs): every
+#: test that uses one is slow, whatever its file says, so ``make test-fast`` stays short.
+SLOW_FIXTURES = frozenset({"lecture_runs", "cached_lecture"})
 
 
-def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``base`` with ``changes`` merged in (nested dicts merged key by key)."""
-    out = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow every test that uses a fixture in :data:`SLOW_FIXTURES`."""
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
+@pytest.fixture(scope="session", autouse=True)
+def _own_media_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Render into a folder of this test process, never the checkout's ``media/``.
 
+    Manim caches every text as an SVG file named by a hash of its string: two test processes
+    (``pytest -n 2``) writing the same file at once leave a reader an empty file.
+    """
+    import manim
 
-def to_toml(data: dict[str, Any]) -> str:
-    """TOML text for nested plain data: top-level values, then one ``[table]`` per dict."""
-    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    for section, table in data.items():
-        if isinstance(table, dict):
-            lines.append(f"\n[{section}]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
-    return "\n".join(lines) + "\n"
+    manim.config.media_dir = str(tmp_path_factory.mktemp("media"))
 
 
 @pytest.fixture
@@ -164,31 +146,23 @@ def cached_lecture(lecture_runs, lecture_dir, monkeypatch):
     return lecture_runs
 
 
-def crafted(trajectory: Trajectory, edit: Any = None, **metadata: Any) -> Trajectory:
-    """A copy of ``trajectory`` with hand-made weights, every recorded image recomputed.
+def _saved_and_loaded(trajectory: Trajectory, folder: Path) -> Trajectory:
+    """``trajectory`` through the Trajectory file API: saved, then loaded (and validated)."""
+    return Trajectory.load(trajectory.save(folder / f"{trajectory.name}.npz"))
 
-    ``edit(arrays)`` changes the ``kernel.*`` / ``bias.*`` arrays in place; the probe and
-    grid images of every hidden layer and the boundary coefficients are then recomputed from
-    the new weights, snapshot by snapshot, so the file is what a recording of such a network
-    would hold. ``metadata`` entries replace the metadata's.
+
+@pytest.fixture(scope="session")
+def synthetic3(tmp_path_factory: pytest.TempPathFactory) -> Trajectory:
+    """A 2-3-2-1 tanh run built in numpy (7 snapshots), whose end separates the two rings.
+
+    See :func:`helpers.synthetic_trajectory`; saved to a file and loaded back.
     """
+    return _saved_and_loaded(synthetic_trajectory((3, 2), seed=0),
+                             tmp_path_factory.mktemp("synthetic"))
 
-    from geomcore.geometry import Network
 
-    arrays = {k: v.copy() for k, v in trajectory.arrays.items()}
-    meta = {**json.loads(json.dumps(trajectory.metadata)), **metadata}
-    if edit is not None:
-        edit(arrays)
-    names = trajectory.layer_names
-    grid_in = arrays["grid_inputs"]
-    for s in range(arrays["epoch"].shape[0]):
-        net = Network(tuple(arrays[f"kernel.{n}"][s] for n in names),
-                      tuple(arrays[f"bias.{n}"][s] for n in names),
-                      tuple(meta["activations"]), tuple(names))
-        probe = [net.forward(arrays["probe_inputs"], upto=n) for n in names[:-1]]
-        grid = [net.forward(grid_in.reshape(-1, 2), upto=n) for n in names[:-1]]
-        for n, p, g in zip(names[:-1], probe, grid):
-            arrays[f"probe.{n}"][s] = p
-            arrays[f"grid.{n}"][s] = g.reshape(*grid_in.shape[:2], -1)
-        arrays["boundary"][s] = net.boundary_coefficients()
-    return Trajectory(arrays, meta)
+@pytest.fixture(scope="session")
+def synthetic2(tmp_path_factory: pytest.TempPathFactory) -> Trajectory:
+    """A 2-2-2-1 tanh run built in numpy (7 snapshots, seeded random weights)."""
+    return _saved_and_loaded(synthetic_trajectory((2, 2), seed=1),
+                             tmp_path_factory.mktemp("synthetic"))

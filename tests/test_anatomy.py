@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import synthetic_trajectory
 
 from geomcore.anatomy import (
     decision_surface,
@@ -158,17 +159,29 @@ def check_layer_steps(network: Network, x: np.ndarray) -> None:
         fan_in = k.shape[1]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["circles-2d", "circles-3d", "circles-4d"])
-def test_layer_steps_are_the_layer_stages(lecture_runs, name):
-    t = lecture_runs[name].trajectory
+def run_trajectory(request: pytest.FixtureRequest, name: str):
+    """The synthetic run ``synthetic2``/``synthetic3`` (no training) or a lecture run."""
+    if name.startswith("synthetic"):
+        return request.getfixturevalue(name)
+    return request.getfixturevalue("lecture_runs")[name].trajectory
+
+
+def lecture(name: str):
+    """A lecture run's name as a parameter of the slow tests (they train it)."""
+    return pytest.param(name, marks=pytest.mark.slow)
+
+
+@pytest.mark.parametrize("name", ["synthetic2", "synthetic3", lecture("circles-2d"),
+                                  lecture("circles-3d"), lecture("circles-4d")])
+def test_layer_steps_are_the_layer_stages(request, name):
+    t = run_trajectory(request, name)
     for snapshot in (0, -1):
         check_layer_steps(t.network(snapshot), t.probe_inputs[:300].astype(np.float64))
 
 
-@pytest.mark.slow
-def test_layer_steps_of_the_width_3_network_lift_and_flatten(lecture_runs):
-    t = lecture_runs["circles-3d"].trajectory
+@pytest.mark.parametrize("name", ["synthetic3", lecture("circles-3d")])
+def test_layer_steps_of_the_width_3_network_lift_and_flatten(request, name):
+    t = run_trajectory(request, name)
     net = t.network(-1)
     x = t.probe_inputs.astype(np.float64)
     # 2 -> 3: the plane starts as the plane z = 0 in space and is lifted out of it.
@@ -192,15 +205,15 @@ def test_layer_steps_of_the_width_3_network_lift_and_flatten(lecture_runs):
 # -- kernel_determinants ------------------------------------------------------------------
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["circles-2d", "circles-3d", "circles-4d"])
-def test_kernel_determinants_of_the_2x2_layers(lecture_runs, name):
-    t = lecture_runs[name].trajectory
+@pytest.mark.parametrize("name", ["synthetic2", "synthetic3", lecture("circles-2d"),
+                                  lecture("circles-3d"), lecture("circles-4d")])
+def test_kernel_determinants_of_the_2x2_layers(request, name):
+    t = run_trajectory(request, name)
     dets = kernel_determinants(t)
     square = [n for n in t.layer_names if t.arrays[f"kernel.{n}"].shape[1:] == (2, 2)]
     assert sorted(dets) == sorted(square)
     # circles-2d: 2->2, 2->2 (then 2->1); wider runs: 2->w, w->2, 2->1: no plane-to-plane map.
-    assert sorted(dets) == (["hidden_1", "hidden_2"] if name == "circles-2d" else [])
+    assert sorted(dets) == (["hidden_1", "hidden_2"] if t.widths[0] == 2 else [])
     for layer, d in dets.items():
         assert d.shape == (t.n_snapshots,)
         for s in range(t.n_snapshots):
@@ -220,9 +233,9 @@ def test_width_2_layers_stay_invertible_along_training(lecture_runs):
         assert np.all(np.sign(d) == np.sign(d[0])), layer
 
 
-def test_kernel_determinants_of_the_tiny_run(tiny_run):
+def test_kernel_determinants_of_a_2_3_2_1_run(synthetic3):
     # 2 -> 3 -> 2 -> 1: no 2x2 kernel anywhere.
-    assert kernel_determinants(tiny_run.trajectory) == {}
+    assert kernel_determinants(synthetic3) == {}
 
 
 # -- fold_curves --------------------------------------------------------------------------
@@ -300,8 +313,8 @@ def test_fold_curves_of_a_constant_map_are_empty():
     assert fold_curves(net, (-1.0, 1.0, -1.0, 1.0), resolution=20) == []
 
 
-def test_fold_curves_need_a_2_unit_layer(tiny_run):
-    net = tiny_run.trajectory.network(-1)
+def test_fold_curves_need_a_2_unit_layer(synthetic3):
+    net = synthetic3.network(-1)
     with pytest.raises(ValueError, match="not 2"):
         fold_curves(net, (-1.0, 1.0, -1.0, 1.0), upto="hidden_1", resolution=20)
 
@@ -321,9 +334,9 @@ def test_the_trained_width_2_network_does_not_fold(lecture_runs):
     assert np.all(d > 0) or np.all(d < 0)
 
 
-@pytest.mark.slow
-def test_fold_curves_of_the_width_3_network_are_the_zero_set_of_det_j(lecture_runs):
-    t = lecture_runs["circles-3d"].trajectory
+@pytest.mark.parametrize("name", ["synthetic3", lecture("circles-3d")])
+def test_fold_curves_of_the_width_3_network_are_the_zero_set_of_det_j(request, name):
+    t = run_trajectory(request, name)
     net = t.network(-1)
     box = t.bounds
     resolution = 160
@@ -375,10 +388,12 @@ def test_fold_curves_of_the_width_3_network_are_the_zero_set_of_det_j(lecture_ru
 # -- decision_surface ---------------------------------------------------------------------
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("snapshot", [0, 10, -1])
-def test_decision_surface_vertices_map_to_one_half(lecture_runs, snapshot):
-    net = lecture_runs["circles-3d"].trajectory.network(snapshot)
+@pytest.mark.parametrize(("name", "snapshot"), [
+    ("synthetic3", 5), ("synthetic3", -1),
+    *(pytest.param("circles-3d", k, marks=pytest.mark.slow) for k in (0, 10, -1)),
+])
+def test_decision_surface_vertices_map_to_one_half(request, name, snapshot):
+    net = run_trajectory(request, name).network(snapshot)
     surface = decision_surface(net, samples=30)
     assert surface is not None
     assert surface.shape == (30, 30, 3)
@@ -391,9 +406,9 @@ def test_decision_surface_vertices_map_to_one_half(lecture_runs, snapshot):
     assert np.min(np.linalg.norm(surface[:, -1] - surface[:, 0], axis=1)) > 0.1
 
 
-@pytest.mark.slow
-def test_decision_surface_in_a_smaller_cube(lecture_runs):
-    net = lecture_runs["circles-3d"].trajectory.network(-1)
+@pytest.mark.parametrize("name", ["synthetic3", lecture("circles-3d")])
+def test_decision_surface_in_a_smaller_cube(request, name):
+    net = run_trajectory(request, name).network(-1)
     surface = decision_surface(net, cube=0.6)
     assert surface is not None
     h = surface.reshape(-1, 3)
@@ -402,15 +417,15 @@ def test_decision_surface_in_a_smaller_cube(lecture_runs):
     assert np.max(np.abs(sigmoid(output_logit_from_hidden_1(net, h)) - 0.5)) <= 1e-3
 
 
-@pytest.mark.slow
-def test_decision_surface_separates_the_rings_at_the_end_of_training(lecture_runs):
-    t = lecture_runs["circles-3d"].trajectory
+@pytest.mark.parametrize("name", ["synthetic3", lecture("circles-3d")])
+def test_decision_surface_separates_the_rings_at_the_end_of_training(request, name):
+    t = run_trajectory(request, name)
     net = t.network(-1)
     h = t.arrays["probe.hidden_1"][-1].astype(np.float64)
     labels = t.probe_labels
     side = np.sign(output_logit_from_hidden_1(net, h))
     inner, outer = side[labels == 0], side[labels == 1]
-    assert len(inner) > 100 and len(outer) > 100
+    assert len(inner) >= 50 and len(outer) >= 50
     inner_sign = np.sign(np.sum(inner))
     assert np.mean(inner == inner_sign) >= 0.99
     assert np.mean(outer == -inner_sign) >= 0.99
@@ -420,9 +435,8 @@ def test_decision_surface_separates_the_rings_at_the_end_of_training(lecture_run
     assert np.max(np.abs(output_logit_from_hidden_1(net, surface))) < 4e-3
 
 
-@pytest.mark.slow
-def test_decision_surface_is_none_without_a_decision_line(lecture_runs):
-    net = lecture_runs["circles-3d"].trajectory.network(-1)
+def test_decision_surface_is_none_without_a_decision_line(synthetic3):
+    net = synthetic3.network(-1)
     flat = Network(net.kernels[:-1] + (np.zeros((2, 1)),), net.biases,
                    net.activations, net.layer_names)
     assert decision_surface(flat) is None
@@ -432,13 +446,12 @@ def test_decision_surface_is_none_without_a_decision_line(lecture_runs):
     assert decision_surface(far) is None
 
 
-@pytest.mark.slow
-def test_decision_surface_needs_a_3_then_2_tanh_pair(lecture_runs):
+def test_decision_surface_needs_a_3_then_2_tanh_pair(synthetic2, synthetic3):
     with pytest.raises(ValueError, match="3 units -> 2 units"):
-        decision_surface(lecture_runs["circles-2d"].trajectory.network(-1))
+        decision_surface(synthetic2.network(-1))
     with pytest.raises(ValueError, match="3 units -> 2 units"):
-        decision_surface(lecture_runs["circles-4d"].trajectory.network(-1))
-    net = lecture_runs["circles-3d"].trajectory.network(-1)
+        decision_surface(synthetic_trajectory((4, 2)).network(-1))
+    net = synthetic3.network(-1)
     relu = Network(net.kernels, net.biases, ("tanh", "relu", "sigmoid"), net.layer_names)
     with pytest.raises(ValueError, match="tanh"):
         decision_surface(relu)
@@ -467,9 +480,10 @@ def test_decision_surface_of_a_hand_made_network():
 # -- pca_projection -----------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_pca_of_the_width_4_layer(lecture_runs):
-    t = lecture_runs["circles-4d"].trajectory
+@pytest.mark.parametrize("name", ["synthetic4", lecture("circles-4d")])
+def test_pca_of_the_width_4_layer(request, name):
+    t = (synthetic_trajectory((4, 2)) if name == "synthetic4"
+         else run_trajectory(request, name))
     h = t.arrays["probe.hidden_1"][-1].astype(np.float64)
     proj = pca_projection(h)
     assert proj.components.shape == (3, 4)

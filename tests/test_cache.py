@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import REPORT_IMPORT, assert_imported_checkout, child_env
 
 import geomcore.cache as cache
 import geomcore.training as training
@@ -108,6 +109,7 @@ def test_records_once_then_loads(make_tiny, tmp_path, counted, monkeypatch):
     assert second.metadata["created"] == first.metadata["created"]
 
 
+@pytest.mark.slow
 def test_force_records_again(make_tiny, tmp_path, counted):
     exp = make_tiny()
     first, path = load_or_record(exp, directory=tmp_path, progress=False)
@@ -118,6 +120,7 @@ def test_force_records_again(make_tiny, tmp_path, counted):
     assert np.array_equal(Trajectory.load(path).loss, forced.loss)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
 def test_damaged_cached_file_is_recorded_again(make_tiny, tmp_path, counted, damage):
     exp = make_tiny()
@@ -136,12 +139,14 @@ def test_damaged_cached_file_is_recorded_again(make_tiny, tmp_path, counted, dam
     assert np.array_equal(repaired.loss, original.loss)
 
 
+@pytest.mark.slow
 def test_uses_the_environments_folder_by_default(make_tiny, tmp_path, monkeypatch, counted):
     monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(tmp_path / "env-cache"))
     _, path = load_or_record(make_tiny(training={"epochs": 1}), progress=False)
     assert path.parent == tmp_path / "env-cache" and path.is_file()
 
 
+@pytest.mark.slow
 def test_progress_bar_goes_to_stderr(make_tiny, tmp_path, capsys):
     _, path = load_or_record(make_tiny(training={"epochs": 2}), directory=tmp_path,
                              progress=True)
@@ -150,6 +155,7 @@ def test_progress_bar_goes_to_stderr(make_tiny, tmp_path, capsys):
     assert "recording tiny" in err and "2/2" in err
 
 
+@pytest.mark.slow
 def test_records_with_the_engine_by_default_and_fit_on_request(make_tiny, tmp_path, counted,
                                                                monkeypatch):
     exp = make_tiny(training={"epochs": 1})
@@ -174,7 +180,7 @@ def test_records_with_the_engine_by_default_and_fit_on_request(make_tiny, tmp_pa
 # Runs ``geomcore train EXPERIMENT --force`` in a child that announces (by creating MARKER)
 # that it is inside the training loop or halfway through writing the file, then hangs there
 # until the test kills it with SIGKILL: no handler, no cleanup can run.
-KILLED_CHILD = textwrap.dedent(
+KILLED_CHILD = REPORT_IMPORT + textwrap.dedent(
     """
     import pathlib, sys, time
     import numpy as np
@@ -219,6 +225,7 @@ def _kill_when_marked(args: list[str], marker: Path, env: dict[str, str]) -> Non
         child.stderr.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["training", "writing"])
 def test_a_run_killed_midway_leaves_the_previous_file_whole(tiny_run, write_experiment,
                                                             tiny_dict, tmp_path, where):
@@ -229,8 +236,10 @@ def test_a_run_killed_midway_leaves_the_previous_file_whole(tiny_run, write_expe
     script, marker = tmp_path / "child.py", tmp_path / "reached"
     script.write_text(KILLED_CHILD)
 
+    report = tmp_path / "imported"
     _kill_when_marked([sys.executable, str(script), where, str(marker), str(toml)], marker,
-                      {**os.environ, "GEOMCORE_CACHE_DIR": str(folder)})
+                      child_env(report, GEOMCORE_CACHE_DIR=str(folder)))
+    assert_imported_checkout(report)
 
     # The previous recording is intact under its name and still loads.
     assert target.read_bytes() == before
@@ -252,7 +261,7 @@ def test_a_run_killed_midway_leaves_the_previous_file_whole(tiny_run, write_expe
     assert np.array_equal(Trajectory.load(target).loss, again.loss)
 
 
-RACING_CHILD = textwrap.dedent(
+RACING_CHILD = REPORT_IMPORT + textwrap.dedent(
     """
     import os, pathlib, sys, time
     import geomcore.training as training
@@ -276,6 +285,7 @@ RACING_CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_processes_recording_one_experiment_leave_one_valid_file(write_experiment,
                                                                      tiny_dict, tmp_path):
     tiny_dict["training"]["epochs"] = 2
@@ -283,17 +293,19 @@ def test_two_processes_recording_one_experiment_leave_one_valid_file(write_exper
     folder = tmp_path / "shared-cache"
     script, log = tmp_path / "racer.py", tmp_path / "recordings.log"
     script.write_text(RACING_CHILD)
-    env = {**os.environ, "GEOMCORE_CACHE_DIR": str(folder)}
     ready = [tmp_path / "ready-a", tmp_path / "ready-b"]
+    reports = [tmp_path / "imported-a", tmp_path / "imported-b"]
     children = [
         subprocess.Popen([sys.executable, str(script), str(log), str(ready[i]),
                           str(ready[1 - i]), str(toml)],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         env=child_env(reports[i], GEOMCORE_CACHE_DIR=str(folder)),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in (0, 1)
     ]
     outputs = [child.communicate(timeout=240) for child in children]
-    for child, (_out, err) in zip(children, outputs):
+    for child, (_out, err), report in zip(children, outputs, reports):
         assert child.returncode == 0, err
+        assert_imported_checkout(report)
     paths = {out.strip() for out, _ in outputs}
     assert len(paths) == 1
     path = Path(paths.pop())
@@ -303,9 +315,10 @@ def test_two_processes_recording_one_experiment_leave_one_valid_file(write_exper
     assert sorted(p.name for p in folder.iterdir()) == [path.name, path.name + ".lock"]
 
 
+@pytest.mark.slow
 def test_an_experiment_on_a_csv_is_recorded_and_a_changed_csv_records_anew(tmp_path, tiny_dict,
                                                                           counted):
-    from conftest import to_toml
+    from helpers import to_toml
 
     from geomcore.datasets import data_hash, load_csv
     from geomcore.experiment import load_experiment

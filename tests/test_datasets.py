@@ -244,8 +244,28 @@ def test_load_csv_reads_points_and_labels_in_file_order(tmp_path):
     other = tmp_path / "other.csv"
     other.write_bytes("\ufefflabel,id,X2,x1\n0,a,-1,0.5\n1,b,0.3,2\n".encode())
     x2, y2 = load_csv(other)
-    np.testing.assert_array_equal(x2, x[:2]) and np.testing.assert_array_equal(y2, y[:2])
+    np.testing.assert_array_equal(x2, x[:2])
+    np.testing.assert_array_equal(y2, y[:2])
     assert make_dataset("csv", path=str(path))[1].tolist() == [0, 1, 1]
+
+
+@pytest.mark.parametrize("header", [
+    "label,x1,x2", "x1,label,x2", "x2,label,x1", "label,x2,x1", "x2,x1,label", "x1,x2,label",
+])
+def test_load_csv_reads_each_column_by_its_name(tmp_path, header):
+    # Every order of the three columns: each value lands in the column its header names.
+    # Labels 1, 0, 0 (not symmetric) and points whose coordinates differ from every label.
+    points = [(0.5, -1.5), (2.0, 0.25), (-4.25, 3.0)]
+    labels = [1, 0, 0]
+    names = header.split(",")
+    rows = []
+    for (x1, x2), label in zip(points, labels):
+        value = {"x1": repr(x1), "x2": repr(x2), "label": str(label)}
+        rows.append(",".join(value[n] for n in names))
+    path = write_csv(tmp_path / "points.csv", header + "\n" + "\n".join(rows) + "\n")
+    x, y = load_csv(path)
+    np.testing.assert_array_equal(x, np.array(points, np.float32))
+    np.testing.assert_array_equal(y, np.array(labels, np.int64))
 
 
 @pytest.mark.parametrize(("text", "fragments"), [

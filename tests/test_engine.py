@@ -27,6 +27,7 @@ def dataset_of(experiment):
     {"optimizer": "sgd", "learning_rate": 0.05, "momentum": 0.9},
     {"optimizer": "adam", "learning_rate": 0.01},
 ])
+@pytest.mark.slow
 def test_one_epoch_equals_keras_fit_in_the_same_order(make_tiny, loss, optimizer):
     from geomcore.models import build_model, import_keras, make_optimizer
 
@@ -90,6 +91,7 @@ def test_snapshot_steps_follow_the_recorders_schedule(make_tiny):
     assert steps(1, 0, 0) == list(range(13))
 
 
+@pytest.mark.slow
 def test_dense_early_snapshots_are_recorded_at_the_asked_steps(make_tiny):
     exp = make_tiny(training={"epochs": 3},
                     recording={"snapshot_every_steps": 4, "dense_epochs": 2})
@@ -111,6 +113,7 @@ def test_dense_early_snapshots_are_recorded_at_the_asked_steps(make_tiny):
     assert len({float(v) for v in t.loss}) == len(steps)  # every snapshot is another network
 
 
+@pytest.mark.slow
 def test_dense_snapshots_cost_no_extra_call_and_do_not_change_training(make_tiny, monkeypatch):
     calls = []
     real = engine._GraphTrainer.run_epoch
@@ -136,6 +139,7 @@ def test_dense_snapshots_cost_no_extra_call_and_do_not_change_training(make_tiny
 # -- what the engine does not do ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_unsupported_experiments_fall_back_to_fit_with_one_log_line(make_tiny, monkeypatch,
                                                                     caplog):
     exp = make_tiny(training={"epochs": 1, "optimizer": "adam", "learning_rate": 0.01})
@@ -163,6 +167,7 @@ def test_mismatched_data_is_an_error(make_tiny):
         record_with_engine(make_tiny(), x, y[:-1])
 
 
+@pytest.mark.slow
 def test_divergence_keeps_the_snapshots_before_it_like_fit(make_tiny):
     exp = make_tiny(model={"activation": "linear"},
                     training={"loss": "binary_crossentropy", "learning_rate": 1000.0})

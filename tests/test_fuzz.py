@@ -3,8 +3,11 @@
 Hypothesis generates random bytes, mutations of a small valid trajectory file, hand-made zip
 members and ``.npy`` headers, edited metadata and arrays, and random TOML-ish experiments.
 Every example either loads (and then summarises and replays without error) or raises a
-:class:`~geomcore.errors.GeomcoreError`; any other exception fails the test. Derandomised
-(the same examples every run) and without an example database.
+:class:`~geomcore.errors.GeomcoreError`; any other exception fails the test. So that a loader
+refusing everything cannot pass, the unedited file and experiment must load, and so must
+harmless edits (members reordered or compressed, unknown metadata keys, free text, finite
+values changed; comments and spacing in TOML). Derandomised (the same examples every run)
+and without an example database.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, merge
+from helpers import TINY, merge, to_toml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,6 +71,83 @@ def loads_or_refuses(data: bytes) -> Trajectory | None:
     frame = replay.frame(0.5)
     assert np.all(np.isfinite(frame.probe)) and np.all(np.isfinite(frame.grid))
     return trajectory
+
+
+def _arrays_and_metadata(data: bytes) -> tuple[dict[str, np.ndarray], dict]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return arrays, json.loads(str(arrays.pop("metadata")))
+
+
+def _npz(arrays: dict[str, np.ndarray], metadata: dict) -> bytes:
+    out = io.BytesIO()
+    np.savez(out, **arrays, metadata=np.array(json.dumps(metadata)))
+    return out.getvalue()
+
+
+def assert_loads_as(data: bytes, arrays: dict[str, np.ndarray], metadata: dict) -> None:
+    """``data`` loads, holding exactly ``arrays`` and ``metadata``."""
+    loaded = loads_or_refuses(data)
+    assert loaded is not None, "a valid file was refused"
+    assert loaded.metadata == metadata
+    assert sorted(loaded.arrays) == sorted(arrays)
+    for name, a in arrays.items():
+        assert loaded.arrays[name].dtype == a.dtype, name
+        assert loaded.arrays[name].tobytes() == np.ascontiguousarray(a).tobytes(), name
+
+
+def test_the_unedited_file_loads(small_file):
+    arrays, metadata = _arrays_and_metadata(small_file)
+    assert_loads_as(small_file, arrays, metadata)
+    assert_loads_as(_npz(arrays, metadata), arrays, metadata)  # as numpy itself writes it
+
+
+@FUZZ
+@given(data=st.data(), compression=st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
+def test_members_in_any_order_and_compressed_still_load(small_file, data, compression):
+    members = _valid_members(small_file)
+    order = data.draw(st.permutations(sorted(members)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as zf:
+        for name in order:
+            zf.writestr(name, members[name])
+    assert_loads_as(out.getvalue(), *_arrays_and_metadata(small_file))
+
+
+harmless = st.one_of(
+    # Metadata a reader does not rely on: unknown keys, free text, the creation record.
+    st.tuples(st.just("metadata"), st.sampled_from(["other", "note", "created", "versions"]),
+              json_values := st.recursive(
+                  st.none() | st.booleans() | st.integers(-10, 10**6)
+                  | st.floats(allow_nan=False) | st.text(max_size=8),
+                  lambda inner: st.lists(inner, max_size=4)
+                  | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                  max_leaves=8)),
+    # Recorded values changed to other finite ones (a different run, not a broken file).
+    st.tuples(st.just("array"), st.sampled_from(["loss", "kernel.hidden_1", "bias.output",
+                                                 "probe.hidden_2", "grid.hidden_1"]),
+              st.tuples(st.integers(0, 10**6), st.floats(-5, 5))),
+    st.tuples(st.just("array"), st.just("accuracy"),
+              st.tuples(st.integers(0, 10**6), st.floats(0, 1))),
+    st.tuples(st.just("fortran"), st.sampled_from(["probe_inputs", "kernel.hidden_1"]),
+              st.none()),
+)
+
+
+@FUZZ
+@given(changes=st.lists(harmless, min_size=1, max_size=4))
+def test_harmless_edits_still_load(small_file, changes):
+    arrays, metadata = _arrays_and_metadata(small_file)
+    for where, name, change in changes:
+        if where == "metadata":
+            metadata[name] = change
+        elif where == "fortran":
+            arrays[name] = np.asfortranarray(arrays[name])
+        else:
+            a = arrays[name].copy()
+            a.reshape(-1)[change[0] % a.size] = change[1]
+            arrays[name] = a
+    assert_loads_as(_npz(arrays, metadata), arrays, metadata)
 
 
 @FUZZ
@@ -204,6 +284,45 @@ toml_values = st.recursive(
         st.sampled_from(KEYS) | st.text(max_size=6), inner, max_size=4),
     max_leaves=10,
 )
+
+
+def test_the_unedited_experiment_builds_and_loads(tmp_path):
+    e = Experiment.from_dict(merge(TINY, {}))
+    assert e.name == "tiny" and e.to_dict()["model"]["hidden_widths"] == [3, 2]
+    path = tmp_path / "tiny.toml"
+    path.write_text(to_toml(TINY), encoding="utf-8")
+    assert load_experiment(path) == e
+
+
+@FUZZ
+@given(seed=st.integers(0, 2**31 - 1), description=st.text(max_size=40),
+       epochs=st.integers(1, 50), rate=st.floats(1e-4, 1.0), widths=st.lists(
+           st.integers(1, 8), min_size=1, max_size=3).map(lambda w: [*w, 2]))
+def test_valid_changes_to_an_experiment_build(seed, description, epochs, rate, widths):
+    changes = {"seed": seed, "description": description,
+               "training": {"epochs": epochs, "learning_rate": rate},
+               "model": {"hidden_widths": widths}}
+    e = Experiment.from_dict(merge(TINY, changes))
+    assert (e.seed, e.description) == (seed, description)
+    assert e.to_dict()["training"]["epochs"] == epochs
+    assert Experiment.from_dict(e.to_dict()) == e
+
+
+@FUZZ
+@given(comments=st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cc", "Cs"]),
+                                 max_size=20), max_size=5),
+       spaces=st.sampled_from(["", " ", "  ", "\t"]), blank=st.sampled_from(["", "\n", "\n\n"]))
+def test_comments_and_spacing_in_an_experiment_file_are_harmless(comments, spaces, blank):
+    lines = []
+    for i, line in enumerate(to_toml(TINY).splitlines()):
+        lines.append(spaces + line.replace(" = ", spaces + "=" + spaces) if "=" in line else line)
+        if comments:
+            lines.append(f"# {comments[i % len(comments)]}")
+        lines.append(blank)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tiny.toml"
+        path.write_text("\n".join(lines), encoding="utf-8")
+        assert load_experiment(path) == Experiment.from_dict(merge(TINY, {}))
 
 
 def builds_or_refuses(data: object) -> None:

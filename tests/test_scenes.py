@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -11,6 +10,7 @@ from pathlib import Path
 import av
 import manim as mn
 import pytest
+from helpers import REPORT_IMPORT, assert_imported_checkout, child_env
 
 from geomcore.experiment import find_experiment
 from scenes.circles import CirclesLecture
@@ -46,6 +46,7 @@ class _Recording(CirclesLecture):
         super().next_section(name, *args, **kwargs)
 
 
+@pytest.mark.slow
 def test_lecture_constructs_with_every_chapter_as_a_section(cached_lecture):
     with mn.tempconfig(TINY_CONFIG):
         scene = _Recording()
@@ -57,9 +58,12 @@ def test_lecture_constructs_with_every_chapter_as_a_section(cached_lecture):
     assert 200 < duration < 480, "a lecture of four to eight minutes"
 
 
+@pytest.mark.slow
 def test_lecture_needs_neither_latex_nor_tensorflow(cached_lecture, lecture_dir, tmp_path):
-    # A render with trajectories cached: importing TensorFlow, Keras or any LaTeX mobject fails.
-    script = textwrap.dedent(
+    # A render with trajectories cached, in a child where importing TensorFlow or Keras fails
+    # and Manim's LaTeX compilation itself is blocked: no latex or dvisvgm on PATH, and every
+    # tex_file_writing function (wherever Manim imported it) raises.
+    script = REPORT_IMPORT + textwrap.dedent(
         f"""
         import sys
         class Blocked:
@@ -69,23 +73,44 @@ def test_lecture_needs_neither_latex_nor_tensorflow(cached_lecture, lecture_dir,
                 return None
         sys.meta_path.insert(0, Blocked())
         import manim as mn
+        import manim.utils.tex_file_writing as tex_file_writing
+
+        calls = []
         def no_latex(*args, **kwargs):
-            raise RuntimeError("LaTeX used")
-        mn.MathTex.__init__ = no_latex
-        mn.Tex.__init__ = no_latex
+            calls.append(args)
+            raise RuntimeError("LaTeX blocked")
+        for module in list(sys.modules.values()):
+            if getattr(module, "__name__", "").startswith("manim"):
+                for name in ("tex_to_svg_file", "generate_tex_file", "compile_tex",
+                             "convert_to_svg"):
+                    if getattr(module, name, None) is getattr(tex_file_writing, name):
+                        setattr(module, name, no_latex)
+        try:  # the block works: a formula cannot be typeset
+            mn.MathTex("x^2")
+        except RuntimeError as err:
+            print("blocked:", err)
+        calls.clear()
         from scenes.circles import CirclesLecture
         with mn.tempconfig({TINY_CONFIG!r}):
             scene = CirclesLecture()
             scene.render()
-        print("rendered", round(scene.time, 1), "tensorflow" in sys.modules)
+        print("rendered", round(scene.time, 1), "latex calls", len(calls),
+              "tensorflow" in sys.modules)
         """
     )
-    env = {**os.environ, "GEOMCORE_CACHE_DIR": str(lecture_dir)}
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    report = tmp_path / "imported"
+    env = child_env(report, GEOMCORE_CACHE_DIR=str(lecture_dir), PATH=str(empty))
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.strip().endswith("False")
-    assert out.stdout.startswith("rendered")
+    assert_imported_checkout(report)
+    lines = out.stdout.strip().splitlines()
+    assert "blocked: LaTeX blocked" in lines  # (Manim may log to stdout too)
+    rendered = lines[-1].split()
+    assert rendered[0] == "rendered" and float(rendered[1]) > 200, lines[-1]
+    assert rendered[2:] == ["latex", "calls", "0", "False"], lines[-1]
 
 
 def test_missing_trajectory_is_recorded_first(tiny_run, tmp_path, monkeypatch):

@@ -47,6 +47,7 @@ def test_same_seed_gives_an_identical_trajectory(make_tiny, tiny_run, trainer):
     assert strip(again.metadata) == strip(first.metadata)
 
 
+@pytest.mark.slow
 def test_another_seed_gives_another_trajectory(make_tiny, tiny_run):
     other = record_experiment(make_tiny(seed=4))
     first = tiny_run.trajectory
@@ -111,6 +112,7 @@ def test_record_experiment_snapshots_and_metadata(tiny_run):
     assert t.probe_inputs.shape == (100, 2) and t.grid_inputs.shape == (42, 200, 2)
 
 
+@pytest.mark.slow
 def test_progress_is_reported_after_every_epoch(make_tiny):
     reports = []
     t = record_experiment(make_tiny(training={"epochs": 2}), progress=lambda *a: reports.append(a))
@@ -119,6 +121,7 @@ def test_progress_is_reported_after_every_epoch(make_tiny):
     assert t.n_snapshots == 3
 
 
+@pytest.mark.slow
 def test_data_argument_replaces_the_dataset(make_tiny):
     x, y = make_dataset("gaussian_blobs", seed=0, n_per_class=100, distance=3.0)
     t = record_experiment(make_tiny(training={"epochs": 2, "learning_rate": 0.5}), data=(x, y))
@@ -133,6 +136,7 @@ def test_data_argument_replaces_the_dataset(make_tiny):
     (5, 1, [0, 5, 10, 13, 26]),
     (13, 0, [0, 13, 26]),
 ])
+@pytest.mark.slow
 def test_snapshots_every_k_steps(make_tiny, k, dense, steps, trainer):
     t = record_experiment(make_tiny(
         training={"epochs": 2},
@@ -152,6 +156,7 @@ def test_snapshots_every_k_steps(make_tiny, k, dense, steps, trainer):
     {"optimizer": "adam", "learning_rate": 0.01},
     {"momentum": 0.9},
 ])
+@pytest.mark.slow
 @pytest.mark.parametrize("trainer", ["engine", "fit"])
 def test_other_losses_and_optimizers(make_tiny, training, trainer):
     exp = make_tiny(training={"epochs": 2, **training})

@@ -16,6 +16,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from helpers import REPORT_IMPORT, assert_imported_checkout, child_env
 
 from geomcore.errors import TrajectoryError
 from geomcore.trajectory import METADATA_KEYS, SCHEMA_VERSION, Trajectory
@@ -49,8 +50,25 @@ def assert_refused(path, *fragments):
 # -- round trip ---------------------------------------------------------------------------
 
 
+#: NaNs with payloads (quiet, negative, signalling) and a negative zero, as raw bits.
+NAN_BITS_64 = np.array([0x7FF8000000000123, 0xFFF8000000000001, 0x7FF0000000000001,
+                        0x8000000000000000], dtype=np.uint64)
+NAN_BITS_32 = np.array([0x7FC00123, 0xFFC00001, 0x7F800001, 0x80000000], dtype=np.uint32)
+
+
 def test_save_then_load_preserves_every_array_bit_for_bit(tiny_run, tmp_path):
-    original = tiny_run.trajectory
+    arrays, metadata = copy_of(tiny_run.trajectory)
+    # Special values where a recording may hold them: NaN payloads and -0.0 in the weights
+    # and the loss (a diverged step), -0.0 in the grid inputs and a bias.
+    special = {"loss": NAN_BITS_64, "kernel.hidden_1": NAN_BITS_32,
+               "probe.hidden_2": NAN_BITS_32}
+    for name, bits in special.items():
+        flat = arrays[name].reshape(-1)
+        assert flat.dtype.itemsize == bits.dtype.itemsize, name
+        flat.view(bits.dtype)[: len(bits)] = bits
+    arrays["grid_inputs"][0, 0, 1] = -0.0
+    arrays["bias.output"][0, 0] = -0.0
+    original = Trajectory(arrays, metadata)
     path = original.save(tmp_path / "sub" / "run.npz")
     assert path == tmp_path / "sub" / "run.npz" and path.is_file()
     loaded = Trajectory.load(path)
@@ -59,8 +77,13 @@ def test_save_then_load_preserves_every_array_bit_for_bit(tiny_run, tmp_path):
         b = loaded.arrays[name]
         assert b.dtype == a.dtype, name
         assert b.shape == a.shape, name
-        assert np.array_equal(a, b), name
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
         assert a.tobytes() == b.tobytes(), name  # bit for bit, -0.0 and NaN payloads included
+    for name, bits in special.items():
+        got = loaded.arrays[name].reshape(-1).view(bits.dtype)[: len(bits)]
+        assert got.tolist() == bits.tolist(), name
+    assert np.signbit(loaded.grid_inputs[0, 0, 1]) and loaded.grid_inputs[0, 0, 1] == 0.0
+    assert np.signbit(loaded.arrays["bias.output"][0, 0])
     assert loaded.metadata == json.loads(json.dumps(original.metadata))
     assert set(METADATA_KEYS) <= set(loaded.metadata)
     assert loaded.metadata["schema_version"] == SCHEMA_VERSION
@@ -342,13 +365,15 @@ def test_replay_needs_numpy_only(tiny_run, tmp_path):
 
     cache = tmp_path / "cache-for-replay"
     tiny_run.trajectory.save(trajectory_path(tiny_run.experiment, cache))
-    script = tmp_path / "replay.py"
-    script.write_text(REPLAY)
+    script, report = tmp_path / "replay.py", tmp_path / "imported"
+    # Reported at the end: the geomcore the replay already imported (TensorFlow blocked).
+    script.write_text(REPLAY + REPORT_IMPORT)
     done = subprocess.run(
         [sys.executable, str(script), str(tiny_run.path), str(cache)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, env=child_env(report),
     )
     assert done.returncode == 0, done.stderr
+    assert_imported_checkout(report)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["blocked"] is True
     assert result["training_modules"] == []  # 'tensorflow' not in sys.modules

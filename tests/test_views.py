@@ -1,10 +1,16 @@
-"""Manim building blocks: what is drawn sits where the network puts it."""
+"""Manim building blocks: what is drawn sits where the network puts it.
+
+The views draw the synthetic runs built in numpy (``synthetic3``, ``synthetic2``; no
+training): these tests check drawing, not Keras.
+"""
 
 from __future__ import annotations
 
 import manim as mn
 import numpy as np
 import pytest
+from helpers import crafted, hidden_images
+from scipy.interpolate import CubicSpline
 
 from geomcore.geometry import sigmoid
 from geomcore.replay import Replay
@@ -23,8 +29,8 @@ TOL = 1e-3  # scene units
 
 
 @pytest.fixture(scope="module")
-def replay3(lecture_runs):
-    return Replay(lecture_runs["circles-3d"].trajectory)
+def replay3(synthetic3):
+    return Replay(synthetic3)
 
 
 def _at(panel: ReplayPanel, u: float) -> None:
@@ -56,7 +62,7 @@ def test_polylines_to_bezier_passes_through_points():
     assert np.cross(out_dir, in_dir)[2] == pytest.approx(0, abs=1e-12)
 
 
-@pytest.mark.parametrize("k", [0, 5, 100])
+@pytest.mark.parametrize("k", [0, 3, 6])
 def test_drawn_points_are_the_recorded_hidden_outputs(replay3, k):
     panel = ReplayPanel(replay3)
     _at(panel, replay3.progress_at(k))
@@ -70,25 +76,51 @@ def test_drawn_points_are_the_recorded_hidden_outputs(replay3, k):
         assert np.abs(got - want).max() <= TOL
 
 
+def _spline_weights(traj, s: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Kernels and biases at snapshot coordinate ``s``: scipy's cubic spline (not-a-knot)
+    through each recorded weight, computed here, not by the replay."""
+    names = traj.layer_names
+    n = traj.n_snapshots
+    kernels, biases = [], []
+    for name in names:
+        k, b = traj.arrays[f"kernel.{name}"], traj.arrays[f"bias.{name}"]
+        index = np.arange(n, dtype=np.float64)
+        kernels.append(CubicSpline(index, k.astype(np.float64), axis=0)(s))
+        biases.append(CubicSpline(index, b.astype(np.float64), axis=0)(s))
+    return kernels, biases
+
+
 def test_drawn_points_between_snapshots_follow_the_interpolated_network(replay3):
     panel = ReplayPanel(replay3)
     u = 0.37
     _at(panel, u)
-    net = replay3.network_at(u)
     traj = replay3.trajectory
-    hidden = net.forward(traj.probe_inputs, upto=replay3.layer)
+    s = replay3.snapshot_at(u)
+    assert 0.5 < s % 1 < 0.95 or 0.05 < s % 1 < 0.5, "between two snapshots"
+    kernels, biases = _spline_weights(traj, s)
+    acts = traj.metadata["activations"]
+    # The spline is not the straight line between the neighbouring snapshots here.
+    lo = int(s)
+    straight = (lo + 1 - s) * traj.arrays["kernel.hidden_1"][lo] + (s - lo) * traj.arrays[
+        "kernel.hidden_1"][lo + 1]
+    assert np.abs(kernels[0] - straight).max() > 1e-2
+    [_, hidden] = hidden_images(kernels, biases, acts, traj.probe_inputs)
     for c in (0, 1):
         want = panel.hidden.plane.to_scene(hidden[traj.probe_labels == c])
         assert np.abs(panel.hidden.clouds[c].points - want).max() <= TOL
-    # The grid's drawn anchors are the grid lines' images (every stride-th sample).
+    # The grid's drawn anchors are the grid lines' images (every stride-th sample), the
+    # vertical lines in the first family and the horizontal ones in the second.
     grid = panel.hidden.grid
+    lines = traj.grid_inputs.shape[0] // 2
     idx = grid.sample_index(traj.grid_inputs.shape[1])
-    vertical = net.forward(traj.grid_inputs[:21, idx].reshape(-1, 2), upto=replay3.layer)
-    anchors = grid.families[0].points.reshape(-1, 4, 3)[:, 0]
     per_line = len(idx) - 1
-    starts = panel.hidden.plane.to_scene(vertical.reshape(21, len(idx), 2)[:, :-1]).reshape(-1, 3)
-    assert anchors.shape[0] == 21 * per_line
-    assert np.abs(anchors - starts).max() <= TOL
+    for family, rows in ((0, slice(0, lines)), (1, slice(lines, 2 * lines))):
+        inputs = traj.grid_inputs[rows][:, idx]
+        [_, image] = hidden_images(kernels, biases, acts, inputs.reshape(-1, 2))
+        starts = panel.hidden.plane.to_scene(image.reshape(lines, len(idx), 2)[:, :-1])
+        anchors = grid.families[family].points.reshape(-1, 4, 3)[:, 0]
+        assert anchors.shape[0] == lines * per_line, family
+        assert np.abs(anchors - starts.reshape(-1, 3)).max() <= TOL, family
 
 
 @pytest.mark.parametrize("u", [0.0, 0.2, 0.6, 1.0])
@@ -127,8 +159,8 @@ def test_pulled_back_boundary_drawn_where_network_outputs_one_half(replay3):
     assert np.abs(p - 0.5).max() < 0.01
 
 
-def test_no_decision_line_when_output_ignores_the_layer(tiny_run):
-    traj = tiny_run.trajectory
+def test_no_decision_line_when_output_ignores_the_layer(synthetic3):
+    traj = synthetic3
     arrays = dict(traj.arrays)
     arrays["kernel.output"] = np.zeros_like(arrays["kernel.output"])
     arrays["boundary"] = np.zeros_like(arrays["boundary"])
@@ -141,10 +173,11 @@ def test_no_decision_line_when_output_ignores_the_layer(tiny_run):
 
 def test_metrics_show_the_true_epoch(replay3):
     panel = ReplayPanel(replay3)
-    for k in (0, 3, 42, 100):
-        _at(panel, replay3.progress_at(k) + (1e-9 if k < 100 else 0))
+    last = replay3.n_snapshots - 1
+    for k in (0, 2, 5, last):
+        _at(panel, replay3.progress_at(k) + (1e-9 if k < last else 0))
         epoch, acc, loss = (line.string.strip() for line in panel.metrics.lines)
-        assert epoch == f"{k}/100"
+        assert epoch == f"{k}/{last}"
         assert acc == f"{100 * replay3.trajectory.accuracy[k]:.1f}%"
         assert float(loss) == pytest.approx(replay3.trajectory.loss[k], abs=6e-5)
 
@@ -183,6 +216,9 @@ class _FrameScene(mn.Scene):
     def construct(self) -> None:
         self.panel = ReplayPanel(self.replay)
         self.panel.clock.set_value(self.progress)
+        # A wait without time-based updaters renders a static frame: draw the clock's
+        # state before it, or the frame shows progress 0 whatever the clock says.
+        self.panel.dynamic.update(0)
         add_layered(self, self.panel)
         self.wait(1 / mn.config.frame_rate)
 
@@ -206,6 +242,12 @@ def _pixel(frame: np.ndarray, point: np.ndarray) -> np.ndarray:
 def test_rendered_frame_shows_class_colours_and_the_line(replay3):
     frame, panel = _render_frame(replay3, 1.0)
     view = panel.hidden
+    last = replay3.n_snapshots - 1
+    assert panel.metrics.lines[0].string.strip() == f"{last}/{last}", "the frame at u = 1"
+    final = replay3.trajectory.arrays[f"probe.{replay3.layer}"][-1]
+    for c in (0, 1):
+        want = view.plane.to_scene(final[replay3.trajectory.probe_labels == c])
+        assert np.abs(view.clouds[c].points - want).max() <= TOL
     for c in (0, 1):
         want = np.array(CLASS_COLORS[c].to_rgb()) * 255
         # The median of each class's points, away from the line: its pixel has the class colour.
@@ -222,11 +264,11 @@ def test_rendered_frame_shows_class_colours_and_the_line(replay3):
     np.testing.assert_allclose(corner, np.array(mn.config.background_color.to_rgb()) * 255, atol=3)
 
 
-def test_stage_view_draws_the_kernel_ellipse_and_the_steps(lecture_runs):
+def test_stage_view_draws_the_kernel_ellipse_and_the_steps(synthetic2):
     from geomcore.anatomy import kernel_ellipse, layer_steps
     from geomcore.views import StageView
 
-    traj = lecture_runs["circles-2d"].trajectory
+    traj = synthetic2
     net = traj.network(-1)
     t = mn.ValueTracker(1.0)
     view = StageView(net, "hidden_1", traj.probe_inputs, traj.probe_labels, traj.grid_inputs, t)
@@ -248,11 +290,11 @@ def test_stage_view_draws_the_kernel_ellipse_and_the_steps(lecture_runs):
             assert np.abs(got - view.plane.to_scene(want[traj.probe_labels == c])).max() <= TOL
 
 
-def test_space_view_projects_the_layer_and_the_decision_surface(lecture_runs):
+def test_space_view_projects_the_layer_and_the_decision_surface(synthetic3):
     from geomcore.anatomy import orbit_camera, replay_space
     from geomcore.views import SpaceView
 
-    replay = Replay(lecture_runs["circles-3d"].trajectory)
+    replay = Replay(synthetic3)
     clock, azimuth = mn.ValueTracker(0.6), mn.ValueTracker(35.0)
     source = replay_space(replay, "hidden_1")
     view = SpaceView(source, clock, replay.trajectory.probe_labels, azimuth, elevation=20,
@@ -291,17 +333,13 @@ def assert_all_drawn_points_finite(panel: ReplayPanel) -> None:
 
 
 @pytest.fixture(scope="module")
-def diverged():
-    """The tiny run with a linear network and a learning rate of 10: it blows up in epoch 1."""
-    from conftest import TINY, merge
-
-    from geomcore.experiment import Experiment
-    from geomcore.training import record_experiment
-
-    return record_experiment(Experiment.from_dict(merge(TINY, {
-        "model": {"activation": "linear"},
-        "training": {"loss": "binary_crossentropy", "learning_rate": 10.0},
-        "recording": {"snapshot_every_steps": 1}})))
+def diverged(synthetic3):
+    """The synthetic run as a recorder keeps a diverged one: the 4 finite snapshots before
+    training blew up at epoch 3.5, and the metadata saying so."""
+    arrays = {k: v[:4].copy() if v.shape[:1] == (synthetic3.n_snapshots,) else v
+              for k, v in synthetic3.arrays.items()}
+    meta = {**synthetic3.metadata, "diverged": True, "diverged_at_epoch": 3.5}
+    return type(synthetic3)(arrays, meta)
 
 
 def test_panel_of_a_diverged_run_says_where_it_stops(diverged):
@@ -349,10 +387,8 @@ def test_panel_of_a_healthy_run_has_no_notice(replay3, caplog):
     assert caplog.records == []
 
 
-def test_rendering_a_run_that_did_not_learn_warns(tiny_run, caplog):
-    from conftest import crafted
-
-    t = crafted(tiny_run.trajectory)
+def test_rendering_a_run_that_did_not_learn_warns(synthetic3, caplog):
+    t = crafted(synthetic3)
     t.arrays["accuracy"][-1] = 0.5
     with caplog.at_level("WARNING", logger="geomcore"):
         panel = ReplayPanel(Replay(t))
@@ -363,8 +399,9 @@ def test_rendering_a_run_that_did_not_learn_warns(tiny_run, caplog):
     [record] = caplog.records
     assert record.name == "geomcore" and record.levelname == "WARNING"
     assert record.getMessage() == (
-        "tiny did not learn: final accuracy 0.5000 is within 0.05 of chance (0.5000, always "
-        "answering the majority class); the replay shows a network that did not learn")
+        "synthetic-2-3-2-1 did not learn: final accuracy 0.5000 is within 0.05 of chance "
+        "(0.5000, always answering the majority class); the replay shows a network that did "
+        "not learn")
 
 
 def _vertical(arrays):  # b = 0 and c = 0: the decision line is h1 = 0
@@ -387,12 +424,10 @@ def _collapsed(arrays):  # every input mapped to one place
 
 
 @pytest.mark.parametrize("case", ["vertical", "no line", "saturated", "collapsed"])
-def test_degenerate_geometry_is_drawn_or_says_there_is_no_line(tiny_run, case):
-    from conftest import crafted
-
+def test_degenerate_geometry_is_drawn_or_says_there_is_no_line(synthetic3, case):
     edit = {"vertical": _vertical, "no line": _no_line, "saturated": _saturated,
             "collapsed": _collapsed}[case]
-    t = crafted(tiny_run.trajectory, edit)
+    t = crafted(synthetic3, edit)
     replay = Replay(t)
     panel = ReplayPanel(replay)
     assert_all_drawn_points_finite(panel)
