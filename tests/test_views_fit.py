@@ -13,7 +13,7 @@ import copy
 import manim as mn
 import numpy as np
 import pytest
-from conftest import TINY
+from helpers import TINY
 
 from geomcore.anatomy import replay_space
 from geomcore.cache import load_or_record
