@@ -38,7 +38,7 @@ from geomcore.views.anatomy import (
     embed_scene,
 )
 from geomcore.views.layered import Layered, add_layered
-from geomcore.views.narrator import Narrator
+from geomcore.views.narrator import Narrator, add_section_audio
 from geomcore.views.primitives import (
     ClassPoints,
     GlyphText,
@@ -104,6 +104,7 @@ __all__ = [
     "TEXT_COLOR",
     "WARNING_COLOR",
     "add_layered",
+    "add_section_audio",
     "caption",
     "caption_markup",
     "class_legend",
