@@ -382,7 +382,7 @@ def replay_space(
         Every ``grid_stride``-th sample of each grid line is computed.
 
     The decision surface is included when ``layer`` is 3 wide and followed by the 3->2 tanh
-    layer before the output.
+    layer before the output (with any other activation there is none).
     """
     traj = replay.trajectory  # type: ignore[attr-defined]
     probe_in = traj.probe_inputs
@@ -391,6 +391,8 @@ def replay_space(
     with_surface = (
         projection is None and len(names) >= 3 and names[-3] == layer
         and traj.widths[-3] == 3 and traj.widths[-2] == 2
+        # decision_surface solves for tanh's inverse: other activations show no surface.
+        and traj.network(0).activations[-2] == "tanh"
     )
 
     def content(progress: float) -> SpaceContent:

@@ -1,6 +1,8 @@
 """Boxes, ranges and outlines that the Manim building blocks draw: numpy geometry only.
 
-What lives here: the extent of a layer's recorded images (:func:`layer_box`), the box that
+What lives here: the extent of a layer's recorded images (:func:`layer_box`), of what a
+replay draws in a layer (:func:`replay_box`), of points travelling through the layers
+(:func:`homotopy_box`), a box widened to hold given points (:func:`covering_box`), the box that
 holds every step of a layer (:func:`layer_steps_box`), the edges of the cube around a 3-D
 layer (:func:`cube_edges`), the unit circle on its way to a kernel's ellipse
 (:func:`unit_circle_image`), the wireframe of a decision surface (:func:`surface_wireframe`)
@@ -16,6 +18,9 @@ activations. Boxes are ``(umin, umax, vmin, vmax)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from geomcore.anatomy import layer_steps
@@ -23,12 +28,19 @@ from geomcore.errors import GeomcoreError
 from geomcore.geometry import Network
 from geomcore.trajectory import Trajectory
 
+if TYPE_CHECKING:
+    from geomcore.replay import Replay
+
 __all__ = [
+    "covering_box",
     "cube_edges",
+    "homotopy_box",
     "layer_box",
     "layer_steps_box",
     "log_range",
     "padded_range",
+    "replay_box",
+    "square_box",
     "surface_wireframe",
     "unit_circle_image",
 ]
@@ -70,12 +82,139 @@ def layer_box(trajectory: Trajectory, layer: str, margin: float = 0.08) -> Box:
             f"layer_box: no 2-unit images of layer {layer!r} in the trajectory "
             f"(missing or not 2-wide: {missing or list(keys)}); expected a 2-unit recorded layer"
         )
-    pts = np.concatenate([arrays[keys[0]].reshape(-1, 2),
-                          arrays[keys[1]].reshape(-1, 2)]).astype(np.float64)
-    lo, hi = np.nanmin(pts, axis=0), np.nanmax(pts, axis=0)
+    return square_box([arrays[keys[0]], arrays[keys[1]]], margin)
+
+
+def square_box(arrays: Sequence[np.ndarray], margin: float = 0.08) -> Box:
+    """The smallest square holding the finite points of ``arrays`` (each ``(..., 2)``),
+    widened by ``margin`` of its side; ``(-1, 1)^2`` if no point is finite.
+
+    Returns
+    -------
+    tuple of 4 floats
+        ``(umin, umax, vmin, vmax)``, the arrays' units; ``umax - umin == vmax - vmin``.
+    """
+    pts = np.concatenate([np.asarray(a, dtype=np.float64).reshape(-1, 2) for a in arrays])
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if len(pts) == 0:
+        return (-1.0, 1.0, -1.0, 1.0)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
     # 1e-6: a layer that collapsed to a point still gets a box of positive size.
     mid, half = 0.5 * (lo + hi), 0.5 * float(np.max(hi - lo)) * (1 + margin) + 1e-6
-    return (mid[0] - half, mid[0] + half, mid[1] - half, mid[1] + half)
+    return (float(mid[0] - half), float(mid[0] + half), float(mid[1] - half),
+            float(mid[1] + half))
+
+
+def replay_box(replay: Replay, layer: str | None = None, margin: float = 0.08,
+               between: int = 1) -> Box:
+    """A square box holding everything a replay draws in a 2-unit layer, start to end.
+
+    The probe points and grid lines are sent through the network of every snapshot the
+    replay shows (up to a divergence) and of ``between`` evenly spaced instants inside
+    each interval (the replay's weights are a spline through the snapshots and may
+    overshoot them), exactly as :meth:`geomcore.replay.Replay.frame` does; the box holds
+    all their finite images, for any activation (bounded or not).
+
+    Parameters
+    ----------
+    replay
+        The replay.
+    layer
+        A 2-unit layer; the replay's viewed layer by default.
+    margin
+        Fraction of the side added (half on each side).
+    between
+        Instants sampled strictly inside each interval between snapshots.
+
+    Returns
+    -------
+    tuple of 4 floats
+        ``(umin, umax, vmin, vmax)`` in layer units; ``umax - umin == vmax - vmin``.
+
+    Raises
+    ------
+    GeomcoreError
+        If ``layer`` is not 2 units wide.
+    """
+    traj = replay.trajectory
+    layer = layer or replay.layer
+    first = traj.network(0)
+    if first.widths[first.layer_index(layer)] != 2:
+        raise GeomcoreError(f"replay_box: layer {layer!r} is "
+                            f"{first.widths[first.layer_index(layer)]} units wide; expected 2")
+    inputs = np.concatenate([traj.probe_inputs.reshape(-1, 2), traj.grid_inputs.reshape(-1, 2)])
+    steps = np.arange(replay.n_snapshots, dtype=np.float64)
+    inside = (steps[:-1, None] + np.arange(1, between + 1) / (between + 1)).ravel()
+    images = [replay.network_at_snapshot(s).forward(inputs, upto=layer)
+              for s in np.concatenate([steps, inside])]
+    return square_box(images, margin)
+
+
+def homotopy_box(network: Network, points: np.ndarray, grid: np.ndarray,
+                 margin: float = 0.08) -> Box:
+    """A square box holding points and grid at every depth of
+    :func:`geomcore.replay.layer_homotopy`: the inputs and the output of each leading
+    2-unit layer (in between they move in straight lines, so stay inside).
+
+    Parameters
+    ----------
+    network
+        The network.
+    points : ndarray of shape (P, 2)
+        Data points, data units.
+    grid : ndarray of shape (G, M, 2)
+        Grid lines, data units.
+    margin
+        Fraction of the side added (half on each side).
+
+    Returns
+    -------
+    tuple of 4 floats
+        ``(umin, umax, vmin, vmax)`` in data and layer units, a square.
+    """
+    inputs = np.concatenate([np.asarray(points).reshape(-1, 2), np.asarray(grid).reshape(-1, 2)])
+    images = [inputs]
+    for i, width in enumerate(network.widths):
+        if width != 2:
+            break
+        images.append(network.forward(inputs, upto=i))
+    return square_box(images, margin)
+
+
+def covering_box(box: Box, *arrays: np.ndarray, margin: float = 0.05) -> Box:
+    """``box``, or, if some finite points of ``arrays`` lie outside it, ``box`` scaled about
+    its centre (aspect ratio kept) until they fit, plus ``margin`` of its size.
+
+    Keeping the aspect ratio keeps a view's frame the same size in the scene.
+
+    Parameters
+    ----------
+    box
+        ``(umin, umax, vmin, vmax)``, data or layer units.
+    *arrays : ndarrays of shape (..., 2)
+        Points that must be inside.
+    margin
+        Fraction added when the box has to grow.
+
+    Returns
+    -------
+    tuple of 4 floats
+        A box with the same centre and aspect ratio as ``box``, at least as large.
+    """
+    if not arrays:
+        return box
+    pts = np.concatenate([np.asarray(a, dtype=np.float64).reshape(-1, 2) for a in arrays])
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    cu, cv = 0.5 * (box[0] + box[1]), 0.5 * (box[2] + box[3])
+    hu, hv = 0.5 * (box[1] - box[0]), 0.5 * (box[3] - box[2])
+    if len(pts) == 0:
+        return box
+    factor = max(float(np.max(np.abs(pts[:, 0] - cu))) / hu,
+                 float(np.max(np.abs(pts[:, 1] - cv))) / hv)
+    if factor <= 1.0:
+        return box
+    factor *= 1 + margin
+    return (cu - factor * hu, cu + factor * hu, cv - factor * hv, cv + factor * hv)
 
 
 def layer_steps_box(network: Network, layer: int | str, grid: np.ndarray,

@@ -38,3 +38,9 @@ class Circles3dReplay(ExperimentReplay):
 
 class Circles4dReplay(ExperimentReplay):
     experiment = "circles-4d"
+
+
+class CirclesReluReplay(ExperimentReplay):
+    """The ReLU run of the folding chapter: its hidden layer reaches far beyond tanh's range."""
+
+    experiment = "circles-relu"

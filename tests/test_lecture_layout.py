@@ -120,6 +120,12 @@ def test_layout_check_catches_overlap_and_leaving_the_frame():
 BEFORE = Path(__file__).with_name("lecture_text_positions_16f2196.json")
 
 
+#: Texts moved on purpose since then, with their new centre: the det W plot's legend sat on
+#: its curves and now stands beside the plot (issue 10).
+MOVED_ON_PURPOSE = {("topology", "layer 1"): (5.184, -0.257),
+                    ("topology", "layer 2"): (5.183, -0.552)}
+
+
 def _chapter_samples(probed: dict[str, list[Sample]], chapter_id: str) -> list[Sample]:
     return next(samples for name, samples in probed.items()
                 if name == chapter_id or name.endswith(f"({chapter_id})"))
@@ -135,6 +141,7 @@ def test_restructured_lecture_puts_text_where_it_was(probed):
             for t in sample.texts:
                 first.setdefault(t.text, t.center)
         for text, (x, y) in positions.items():
+            x, y = MOVED_ON_PURPOSE.get((chapter_id, text), (x, y))
             if text not in first:
                 moved.append(f"{chapter_id}: {text!r} is no longer shown")
             elif abs(first[text][0] - x) > 0.02 or abs(first[text][1] - y) > 0.02:

@@ -38,7 +38,7 @@ from geomcore.views.anatomy import (
     embed_scene,
 )
 from geomcore.views.layered import Layered, add_layered
-from geomcore.views.narrator import Narrator
+from geomcore.views.narrator import Narrator, add_section_audio
 from geomcore.views.primitives import (
     ClassPoints,
     GlyphText,
@@ -46,8 +46,10 @@ from geomcore.views.primitives import (
     PlaneMap,
     Polylines,
     caption,
+    caption_markup,
     class_legend,
     frame_rect,
+    markup_escape,
     polylines_to_bezier,
 )
 from geomcore.views.replay_panel import (
@@ -102,10 +104,13 @@ __all__ = [
     "TEXT_COLOR",
     "WARNING_COLOR",
     "add_layered",
+    "add_section_audio",
     "caption",
+    "caption_markup",
     "class_legend",
     "embed_scene",
     "frame_rect",
     "layer_box",
+    "markup_escape",
     "polylines_to_bezier",
 ]

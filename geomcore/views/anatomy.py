@@ -33,8 +33,9 @@ from geomcore.anatomy import (
     orbit_camera,
 )
 from geomcore.extents import (
+    covering_box,
     cube_edges,
-    layer_box,
+    homotopy_box,
     layer_steps_box,
     padded_range,
     surface_wireframe,
@@ -42,7 +43,14 @@ from geomcore.extents import (
 )
 from geomcore.replay import Replay, layer_homotopy
 from geomcore.views.layered import Layered
-from geomcore.views.primitives import ClassPoints, GridLines, PlaneMap, Polylines, caption
+from geomcore.views.primitives import (
+    ClassPoints,
+    GridLines,
+    PlaneMap,
+    Polylines,
+    caption,
+    caption_markup,
+)
 from geomcore.views.replay_panel import DataPlaneView, HiddenPlaneView, _PlaneView
 from geomcore.views.style import (
     BOUNDARY_COLOR,
@@ -105,7 +113,9 @@ class LayerMorphView(_PlaneView):
     center, width
         Placement in scene units.
     box
-        Visible box, covering both the data and the layers' range.
+        Visible box; by default the square holding data and grid at every depth
+        (:func:`geomcore.extents.homotopy_box`), for any activation. A box given is widened
+        (aspect kept) if they leave it.
     title
         Text above the frame.
     """
@@ -113,12 +123,15 @@ class LayerMorphView(_PlaneView):
     def __init__(self, network: object, points: np.ndarray, labels: np.ndarray,
                  grid: np.ndarray, depth: mn.ValueTracker, *,
                  center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.5,
-                 box: tuple[float, float, float, float] = (-1.25, 1.25, -1.25, 1.25),
+                 box: tuple[float, float, float, float] | None = None,
                  title: str = "") -> None:
-        super().__init__(PlaneMap(box, tuple(center), width), title, ("", ""))
+        fitted = homotopy_box(network, points, grid)
+        if box is not None:
+            box = covering_box(box, np.array([[fitted[0], fitted[2]], [fitted[1], fitted[3]]]))
+        super().__init__(PlaneMap(box or fitted, tuple(center), width), title, ("", ""))
         self.network, self.inputs, self.labels, self.grid_inputs = network, points, labels, grid
         self.tracker = depth
-        self.grid = GridLines()
+        self.grid = GridLines(bounds=self.plane.scene_bounds)
         self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
                        for c in (0, 1)}
         self.dynamic.add(self.grid, self.clouds[0], self.clouds[1])
@@ -131,7 +144,7 @@ class LayerMorphView(_PlaneView):
         self.grid.set_lines(self.plane.to_scene(grid))
         pts = layer_homotopy(self.network, self.inputs, depth)
         for c, cloud in self.clouds.items():
-            cloud.set_positions(self.plane.to_scene(pts[self.labels == c]))
+            cloud.set_positions(self.plane.to_scene(pts[self.labels == c], clip=True))
         return self
 
 
@@ -157,7 +170,9 @@ class SpaceView(Layered):
     center, size
         Placement in scene units; ``size`` is the scene length of a unit of the layer.
     axis_names
-        Labels at the positive end of each axis (Pango markup).
+        Labels at the positive end of each axis: the code's own Pango markup
+        (``h<sub>1</sub>``; escape user text with
+        :func:`~geomcore.views.primitives.markup_escape`).
     title
         Text above the cube.
     half_side
@@ -186,14 +201,20 @@ class SpaceView(Layered):
         content = source(tracker.get_value())
         self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
                        for c in (0, 1)}
-        self.axis_markup = [caption(n, font_size=LABEL_FONT_SIZE) for n in axis_names]
+        self.axis_markup = [caption_markup(n, font_size=LABEL_FONT_SIZE) for n in axis_names]
         self.dynamic.add(self.cube, self.grid, self.surface, self.clouds[0], self.clouds[1],
                          *self.axis_markup)
         self.show(content)
         self.follow(tracker, lambda v: self.show(self.source(v)))
 
     def to_scene(self, points: np.ndarray) -> np.ndarray:
-        """Project layer points ``(..., 3)`` to scene points ``(..., 3)``."""
+        """Project layer points ``(..., 3)`` to scene points ``(..., 3)``.
+
+        Points outside the cube are first moved onto it (clipped per coordinate), so
+        nothing is drawn outside the cube's outline; pick ``half_side`` to hold the layer
+        (e.g. from the run's extent) so that this never happens.
+        """
+        points = np.clip(points, -self.half, self.half)
         screen, _ = orbit_camera(points, self.azimuth.get_value(), self.elevation)
         return embed_scene(self.center[:2] + self.size * screen, self.center[2])
 
@@ -210,8 +231,9 @@ class SpaceView(Layered):
                 [self.to_scene(line) for line in surface_wireframe(content.surface)])
         for k, mob in enumerate(self.axis_markup):
             end = np.zeros(3)
-            end[k] = 1.18 * self.half
-            mob.move_to(self.to_scene(end))
+            end[k] = 1.18 * self.half  # labels sit just beyond the cube: not clipped
+            screen, _ = orbit_camera(end, self.azimuth.get_value(), self.elevation)
+            mob.move_to(embed_scene(self.center[:2] + self.size * screen, self.center[2]))
         return self
 
 
@@ -259,11 +281,13 @@ class StageView(_PlaneView):
         self.tracker = tracker
         self.kernel = network.kernels[network.layer_index(layer)].astype(np.float64)
         self.ellipse = kernel_ellipse(network.kernels[network.layer_index(layer)])
-        self.grid = GridLines(stride=4)
+        self.grid = GridLines(stride=4, bounds=self.plane.scene_bounds)
         self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
                        for c in (0, 1)}
-        self.circle = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE)
-        self.axes_lines = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE)
+        self.circle = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE,
+                                bounds=self.plane.scene_bounds)
+        self.axes_lines = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE,
+                                    bounds=self.plane.scene_bounds)
         self.dynamic.add(self.grid, self.clouds[0], self.clouds[1], self.circle, self.axes_lines)
         self.show(tracker.get_value())
         self.follow(tracker, self.show)
@@ -275,7 +299,7 @@ class StageView(_PlaneView):
         self.grid.set_lines(self.plane.to_scene(grid.reshape(*shape[:2], 2)))
         pts = layer_steps(self.network, self.layer, self.inputs, t)
         for c, cloud in self.clouds.items():
-            cloud.set_positions(self.plane.to_scene(pts[self.labels == c]))
+            cloud.set_positions(self.plane.to_scene(pts[self.labels == c], clip=True))
         # The unit circle follows the linear step only, then fades out.
         self.circle.set_polylines([self.plane.to_scene(unit_circle_image(self.kernel, t))])
         opacity = 1.0 if t <= 1.0 else max(0.0, 1.0 - 2 * (t - 1.0))
@@ -308,6 +332,11 @@ class CurvePlot(Layered):
         Drives the cursor.
     colors
         One colour per curve, in order.
+
+    Attributes
+    ----------
+    legend : VGroup
+        One label per curve, in its colour, right of the frame (clear of the curves).
     """
 
     def __init__(self, epochs: np.ndarray, curves: dict[str, np.ndarray], *,
@@ -336,14 +365,17 @@ class CurvePlot(Layered):
         self.static.add(zero_label, caption(f"epoch {epochs[0]:g} … {epochs[-1]:g}",
                                             font_size=TINY_FONT_SIZE)
                         .next_to(frame, mn.DOWN, buff=0.06))
-        anchor = frame.get_corner(mn.UR) + 0.08 * (mn.DOWN + mn.LEFT)
+        anchor = frame.get_corner(mn.UR) + 0.12 * mn.RIGHT
+        self.legend = mn.VGroup()
         for (label, ys), color in zip(curves.items(), colors):
             line = Polylines(color, stroke_width=CURVE_STROKE)
             line.set_polylines([self.to_scene(epochs, ys)])
-            # Legend inside the frame's top-right corner, one row per curve.
+            # Legend beside the frame, right of its top corner, one row per curve: inside
+            # the frame it sat on the curves.
             tag = caption(label, font_size=TINY_FONT_SIZE, color=color)
-            tag.move_to(anchor, aligned_edge=mn.UR)
-            anchor = anchor + (tag.height + 0.06) * mn.DOWN
+            tag.move_to(anchor, aligned_edge=mn.UL)
+            anchor = anchor + (tag.height + 0.08) * mn.DOWN
+            self.legend.add(tag)
             self.static.add(line, tag)
         self.cursor = Polylines(BOUNDARY_COLOR, stroke_width=CURSOR_STROKE)
         self.dynamic.add(self.cursor)
@@ -396,12 +428,14 @@ class FoldPanel(mn.Group):
                                    center=input_center, width=width * 0.8, title="input plane",
                                    grid=traj.grid_inputs[:, ::10])
         self.hidden = HiddenPlaneView(replay, mn.ValueTracker(progress), center=hidden_center,
-                                      width=width, box=layer_box(traj, layer),
+                                      width=width,
                                       title=f"{layer} (2 units)")
         self.hidden.dynamic.clear_updaters()
-        self.input_folds = Polylines(FOLD_COLOR, stroke_width=FOLD_STROKE)
+        self.input_folds = Polylines(FOLD_COLOR, stroke_width=FOLD_STROKE,
+                                     bounds=self.input.plane.scene_bounds)
         self.input_folds.set_polylines([self.input.plane.to_scene(c) for c in self.curves])
-        self.hidden_folds = Polylines(FOLD_COLOR, stroke_width=FOLD_STROKE)
+        self.hidden_folds = Polylines(FOLD_COLOR, stroke_width=FOLD_STROKE,
+                                      bounds=self.hidden.plane.scene_bounds)
         self.hidden_folds.set_polylines(
             [self.hidden.plane.to_scene(net.forward(c, upto=layer)) for c in self.curves])
         self.add(self.input, self.hidden, self.input_folds, self.hidden_folds)

@@ -3,7 +3,8 @@
 What lives here: :class:`PlaneMap` (data or layer units to scene units),
 :func:`polylines_to_bezier` and :class:`Polylines` (many polylines as one ``VMobject``),
 :class:`GridLines` (a warped grid), :class:`ClassPoints` (one class as one point cloud),
-:class:`GlyphText` (a line of monospace text that changes every frame), :func:`caption`,
+:class:`GlyphText` (a line of monospace text that changes every frame), :func:`caption`
+(literal text), :func:`caption_markup` (the code's own Pango markup), :func:`markup_escape`,
 :func:`frame_rect` and :func:`class_legend`.
 
 What it may import: Manim, numpy and :mod:`geomcore.views.style`; no other building block.
@@ -14,6 +15,7 @@ activations, *scene units* Manim's frame coordinates (the frame is 14.22 x 8 at 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,8 +42,10 @@ __all__ = [
     "PlaneMap",
     "Polylines",
     "caption",
+    "caption_markup",
     "class_legend",
     "frame_rect",
+    "markup_escape",
     "polylines_to_bezier",
 ]
 
@@ -74,9 +78,23 @@ class PlaneMap:
         """Scene height of the box."""
         return (self.box[3] - self.box[2]) * self.scale
 
-    def to_scene(self, points: np.ndarray) -> np.ndarray:
-        """Map points of shape ``(..., 2)`` to scene points of shape ``(..., 3)``."""
+    @property
+    def scene_bounds(self) -> tuple[float, float, float, float]:
+        """``(xmin, xmax, ymin, ymax)`` of the box's rectangle, scene units."""
+        return (self.center[0] - 0.5 * self.width, self.center[0] + 0.5 * self.width,
+                self.center[1] - 0.5 * self.height, self.center[1] + 0.5 * self.height)
+
+    def to_scene(self, points: np.ndarray, clip: bool = False) -> np.ndarray:
+        """Map points of shape ``(..., 2)`` to scene points of shape ``(..., 3)``.
+
+        With ``clip=True`` points outside the box are first moved to its nearest edge, so
+        nothing is drawn outside the frame (the views' boxes are fitted to what they show;
+        this catches what falls between the samples they were fitted to).
+        """
         p = np.asarray(points, dtype=np.float64)
+        if clip:
+            p = np.stack([np.clip(p[..., 0], self.box[0], self.box[1]),
+                          np.clip(p[..., 1], self.box[2], self.box[3])], axis=-1)
         out = np.zeros((*p.shape[:-1], 3))
         out[..., 0] = self.center[0] + (p[..., 0] - 0.5 * (self.box[0] + self.box[1])) * self.scale
         out[..., 1] = self.center[1] + (p[..., 1] - 0.5 * (self.box[2] + self.box[3])) * self.scale
@@ -143,18 +161,30 @@ class Polylines(mn.VMobject):
         In [0, 1].
     smooth
         Catmull-Rom splines instead of straight segments.
+    bounds
+        ``(xmin, xmax, ymin, ymax)`` in scene units (e.g. :attr:`PlaneMap.scene_bounds`):
+        every Bézier control point is kept inside, so the curves (inside the control
+        points' convex hull) never leave it, even where a spline overshoots its samples.
     """
 
     def __init__(self, color: mn.ParsableManimColor = GRID_COLOR,
                  stroke_width: float = FRAME_STROKE, stroke_opacity: float = 1.0,
-                 smooth: bool = False, **kwargs: object) -> None:
+                 smooth: bool = False,
+                 bounds: tuple[float, float, float, float] | None = None,
+                 **kwargs: object) -> None:
         super().__init__(stroke_color=color, stroke_width=stroke_width,
                          stroke_opacity=stroke_opacity, fill_opacity=0, **kwargs)
         self.smooth = smooth
+        self.bounds = bounds
 
     def set_polylines(self, lines: Sequence[np.ndarray] | np.ndarray) -> Polylines:
         """Replace the drawn polylines (scene units, each ``(m, 3)``)."""
-        self.points = polylines_to_bezier(lines, smooth=self.smooth)
+        points = polylines_to_bezier(lines, smooth=self.smooth)
+        if self.bounds is not None and len(points):
+            xmin, xmax, ymin, ymax = self.bounds
+            points[:, 0] = np.clip(points[:, 0], xmin, xmax)
+            points[:, 1] = np.clip(points[:, 1], ymin, ymax)
+        self.points = points
         return self
 
 
@@ -173,11 +203,15 @@ class GridLines(mn.VGroup):
     stride
         Draw every ``stride``-th sample of each line; the Catmull-Rom spline through them
         keeps saturated tanh curves smooth.
+    bounds
+        Scene rectangle the lines are kept inside (see :class:`Polylines`).
     """
 
     def __init__(self, stroke_width: float = GRID_STROKE, stroke_opacity: float = 0.55,
-                 stride: int = 4) -> None:
-        self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity, smooth=True)
+                 stride: int = 4,
+                 bounds: tuple[float, float, float, float] | None = None) -> None:
+        self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity, smooth=True,
+                                   bounds=bounds)
                          for _ in range(2)]
         super().__init__(*self.families)
         self.stride = stride
@@ -222,18 +256,117 @@ class ClassPoints(mn.PMobject):
         self.points = np.asarray(points, dtype=np.float64)
         return self
 
+    # Manim's PMobject ignores opacity: ``fade`` (what FadeIn/FadeOut apply to their faded
+    # copy) does nothing to it, and the camera writes its pixels without blending. These
+    # make every fade and opacity change of a cloud (or of a group holding one) visible.
+
+    def get_opacity(self) -> float:
+        """Opacity in [0, 1] (the largest of its points')."""
+        return float(self.rgbas[:, 3].max(initial=0.0))
+
+    def set_opacity(self, opacity: float, family: bool = True) -> ClassPoints:
+        """Set every point's opacity to ``opacity`` in [0, 1]."""
+        mobs = self.family_members_with_points() if family else [self]
+        for mob in mobs:
+            if isinstance(mob, mn.PMobject):
+                mob.rgbas[:, 3] = float(np.clip(opacity, 0.0, 1.0))
+        return self
+
+    def fade(self, darkness: float = 0.5, family: bool = True) -> ClassPoints:
+        """Multiply every point's opacity by ``1 - darkness`` (``fade(1)``: invisible), as
+        ``VMobject.fade`` does for fills and strokes."""
+        factor = 1.0 - float(np.clip(darkness, 0.0, 1.0))
+        mobs = self.family_members_with_points() if family else [self]
+        for mob in mobs:
+            if isinstance(mob, mn.PMobject):
+                mob.rgbas[:, 3] *= factor
+        return self
+
+    def pointwise_become_partial(self, mobject: mn.Mobject, a: float, b: float) -> ClassPoints:
+        """Show only the points with index in ``[a n, b n)`` of ``mobject``'s ``n`` (what
+        ``Create`` and ``Uncreate`` draw): the others stay, at opacity 0.
+
+        Manim's PMobject drops the hidden points instead; a cloud with no points left
+        leaves the animation's family and never comes back, so ``Create`` drew nothing.
+        """
+        n = mobject.get_num_points()
+        lower, upper = int(a * n), int(b * n)
+        self.points = np.array(mobject.points)
+        self.rgbas = np.array(mobject.rgbas)
+        self.rgbas[:lower, 3] = 0.0
+        self.rgbas[upper:, 3] = 0.0
+        return self
+
+
+_unblended_point_cloud = mn.Camera.display_point_cloud
+
+
+def _display_point_cloud_blended(camera: mn.Camera, pmobject: mn.PMobject, points: np.ndarray,
+                                 rgbas: np.ndarray, thickness: float,
+                                 pixel_array: np.ndarray) -> None:
+    """Manim's ``Camera.display_point_cloud`` with alpha blending ("over" compositing).
+
+    Manim copies a point's RGBA into the frame, so a point at opacity 0.1 shows at full
+    colour (the video drops the alpha channel). Here a point of opacity ``a`` makes the
+    pixel ``a * colour + (1 - a) * pixel`` (Porter & Duff 1984, "over"). Fully opaque
+    clouds take Manim's own path unchanged.
+    """
+    if len(points) == 0 or np.all(rgbas[:, 3] >= 1.0):
+        _unblended_point_cloud(camera, pmobject, points, rgbas, thickness, pixel_array)
+        return
+    coords = camera.thickened_coordinates(camera.points_to_pixel_coords(pmobject, points),
+                                          thickness)
+    # Same layout as Manim's: the thickened coordinates are len(points)-long blocks.
+    colours = np.tile(np.asarray(rgbas, dtype=np.float64), (len(coords) // len(rgbas), 1))
+    on_screen = camera.on_screen_pixels(coords)
+    coords, colours = coords[on_screen], colours[on_screen]
+    depth = pixel_array.shape[2]
+    flat = pixel_array.reshape((-1, depth))
+    index = (coords[:, 0] + camera.pixel_width * coords[:, 1]).astype(np.int64)
+    under = flat[index].astype(np.float64) / camera.rgb_max_val
+    alpha = colours[:, 3:4]
+    out = np.empty_like(under)
+    out[:, :3] = alpha * colours[:, :3] + (1 - alpha) * under[:, :3]
+    out[:, 3:] = alpha + (1 - alpha) * under[:, 3:]
+    flat[index] = np.round(out * camera.rgb_max_val).astype(pixel_array.dtype)
+    pixel_array[:, :] = flat.reshape(pixel_array.shape)
+
+
+# Installed once, on import of the building blocks: every point cloud in a scene blends.
+if getattr(mn.Camera.display_point_cloud, "__name__", "") != "_display_point_cloud_blended":
+    mn.Camera.display_point_cloud = _display_point_cloud_blended
+
+
+def markup_escape(text: str) -> str:
+    """``text`` as Pango markup that shows it literally: ``&``, ``<`` and ``>`` escaped.
+
+    Use it to put a user's text (a name, a file name) inside markup built in code, e.g.
+    ``caption_markup(f"{markup_escape(name)}<sub>1</sub>")``. Quotes need no escaping
+    outside a tag (Pango markup is GMarkup's XML subset).
+    """
+    return html.escape(text, quote=False)
+
+
+def _fitted(text_mob: mn.MarkupText, max_width: float) -> mn.MarkupText:
+    if text_mob.width > max_width:
+        text_mob.scale_to_fit_width(max_width)
+    return text_mob
+
 
 def caption(text: str, font_size: float = CAPTION_FONT_SIZE,
             color: mn.ParsableManimColor = TEXT_COLOR, max_width: float = 13.4,
             **kwargs: object) -> mn.MarkupText:
-    """Text in the lecture's font (Pango markup allowed: ``h<sub>1</sub>``); no LaTeX needed.
+    """Text in the lecture's font, shown literally: ``"a < b & c"`` reads ``a < b & c``.
 
-    Text wider than ``max_width`` scene units is scaled down to fit, so it stays in frame.
+    Any text a user wrote (narration, titles, experiment and file names) goes through here;
+    nothing in it is parsed as markup. For sub- and superscripts in the lecture's own texts
+    use :func:`caption_markup`. Text wider than ``max_width`` scene units is scaled down to
+    fit, so it stays in frame.
 
     Parameters
     ----------
     text
-        Pango markup.
+        The text as it is to be read (any characters).
     font_size
         Manim font size.
     color
@@ -242,11 +375,40 @@ def caption(text: str, font_size: float = CAPTION_FONT_SIZE,
         Widest allowed, scene units.
     **kwargs
         Passed on to ``MarkupText`` (e.g. ``line_spacing``).
+
+    Returns
+    -------
+    MarkupText
+        Its ``original_text`` is ``text`` as given (not the escaped markup).
     """
-    text_mob = mn.MarkupText(text, font=FONT, font_size=font_size, color=color, **kwargs)
-    if text_mob.width > max_width:
-        text_mob.scale_to_fit_width(max_width)
-    return text_mob
+    text_mob = mn.MarkupText(markup_escape(text), font=FONT, font_size=font_size, color=color,
+                             **kwargs)
+    # Same rendering as markup (one code path, one layout); the string is the literal text.
+    text_mob.original_text = text
+    return _fitted(text_mob, max_width)
+
+
+def caption_markup(markup: str, font_size: float = CAPTION_FONT_SIZE,
+                   color: mn.ParsableManimColor = TEXT_COLOR, max_width: float = 13.4,
+                   **kwargs: object) -> mn.MarkupText:
+    """Pango markup in the lecture's font, for the code's own texts: ``h<sub>1</sub>``.
+
+    Never pass user text here unescaped (see :func:`markup_escape`); use :func:`caption`.
+
+    Parameters
+    ----------
+    markup
+        Pango markup (``&lt;`` for ``<``, ``&amp;`` for ``&``).
+    font_size, color, max_width, **kwargs
+        As for :func:`caption`.
+
+    Raises
+    ------
+    ValueError
+        From Manim, if ``markup`` is not valid Pango markup.
+    """
+    text_mob = mn.MarkupText(markup, font=FONT, font_size=font_size, color=color, **kwargs)
+    return _fitted(text_mob, max_width)
 
 
 def frame_rect(m: PlaneMap) -> mn.Rectangle:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import manim as mn
 import numpy as np
 
-from geomcore.extents import log_range
+from geomcore.extents import covering_box, log_range, replay_box, square_box
 from geomcore.replay import Frame, Replay, boundary_contours
 from geomcore.views.layered import Layered
 from geomcore.views.primitives import (
@@ -36,6 +36,7 @@ from geomcore.views.primitives import (
     PlaneMap,
     Polylines,
     caption,
+    caption_markup,
     frame_rect,
 )
 from geomcore.views.style import (
@@ -75,9 +76,10 @@ class _PlaneView(Layered):
     plane
         Box (data or layer units) and its place in scene units.
     title
-        Text above the frame (Pango markup).
+        Text above the frame, shown literally (:func:`~geomcore.views.primitives.caption`).
     labels
-        Axis labels below and left of the frame (Pango markup).
+        Axis labels below and left of the frame: the code's own Pango markup
+        (``h<sub>1</sub>``; see :func:`~geomcore.views.primitives.caption_markup`).
     font_size
         Of the title; axis labels are :data:`~geomcore.views.style.AXIS_LABEL_FONT_SIZE_DROP`
         smaller.
@@ -91,8 +93,8 @@ class _PlaneView(Layered):
         self.title = caption(title, font_size=font_size).next_to(self.frame, mn.UP, buff=0.12)
         label_size = font_size - AXIS_LABEL_FONT_SIZE_DROP
         self.axis_labels = mn.VGroup(
-            caption(labels[0], font_size=label_size).next_to(self.frame, mn.DOWN, buff=0.08),
-            caption(labels[1], font_size=label_size).next_to(self.frame, mn.LEFT, buff=0.08),
+            caption_markup(labels[0], font_size=label_size).next_to(self.frame, mn.DOWN, buff=0.08),
+            caption_markup(labels[1], font_size=label_size).next_to(self.frame, mn.LEFT, buff=0.08),
         )
         self.static.add(self.frame, self.title, self.axis_labels)
 
@@ -112,7 +114,11 @@ class HiddenPlaneView(_PlaneView):
     center, width
         Placement in scene units.
     box
-        Visible part of the layer, layer units; tanh's range with a margin by default.
+        Visible part of the layer, layer units. By default the square that holds every
+        grid line and probe point the replay draws in this layer from start to end
+        (:func:`geomcore.extents.replay_box`), for any activation; a box given is widened
+        (:func:`geomcore.extents.covering_box`) if the replay leaves it. Whatever still
+        falls outside between the sampled instants is drawn on the frame's edge.
     title
         Text above the frame.
     show_grid
@@ -133,18 +139,22 @@ class HiddenPlaneView(_PlaneView):
 
     def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
                  center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.5,
-                 box: tuple[float, float, float, float] = (-1.15, 1.15, -1.15, 1.15),
+                 box: tuple[float, float, float, float] | None = None,
                  title: str = "hidden layer (2 units)", show_grid: bool = True) -> None:
-        super().__init__(PlaneMap(box, tuple(center), width), title,
+        fitted = replay_box(replay)
+        if box is not None:  # widened, if need be, to hold the fitted box's corners
+            box = covering_box(box, np.array([[fitted[0], fitted[2]], [fitted[1], fitted[3]]]))
+        super().__init__(PlaneMap(box or fitted, tuple(center), width), title,
                          ("h<sub>1</sub>", "h<sub>2</sub>"))
         self.replay, self.clock = replay, clock
         self.labels = replay.trajectory.probe_labels
         frame = replay.frame(clock.get_value())
-        self.grid = GridLines()
+        self.grid = GridLines(bounds=self.plane.scene_bounds)
         if not show_grid:
             self.grid.set_stroke(opacity=0)
         self.clouds = {
-            c: ClassPoints(self.plane.to_scene(frame.probe[self.labels == c]), CLASS_COLORS[c])
+            c: ClassPoints(self.plane.to_scene(frame.probe[self.labels == c], clip=True),
+                           CLASS_COLORS[c])
             for c in (0, 1)
         }
         self.line = mn.Line(mn.LEFT, mn.RIGHT, color=BOUNDARY_COLOR,
@@ -161,7 +171,7 @@ class HiddenPlaneView(_PlaneView):
         """Draw ``frame``: grid, points, decision line."""
         self.grid.set_lines(self.plane.to_scene(frame.grid))
         for c, cloud in self.clouds.items():
-            cloud.set_positions(self.plane.to_scene(frame.probe[self.labels == c]))
+            cloud.set_positions(self.plane.to_scene(frame.probe[self.labels == c], clip=True))
         segment = frame.decision_segment(self.plane.box)
         if segment is None:
             self.line.set_stroke(opacity=0)
@@ -198,7 +208,9 @@ class InputPlaneView(_PlaneView):
                  center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 3.0,
                  title: str = "input plane", resolution: int = 120) -> None:
         traj = replay.trajectory
-        super().__init__(PlaneMap(traj.bounds, tuple(center), width), title,
+        # The run's bounds, widened if a probe point or grid line lies outside them.
+        box = covering_box(traj.bounds, traj.probe_inputs, traj.grid_inputs)
+        super().__init__(PlaneMap(box, tuple(center), width), title,
                          ("x<sub>1</sub>", "x<sub>2</sub>"))
         self.replay, self.clock, self.resolution = replay, clock, resolution
         self.grid = Polylines(GRID_COLOR, stroke_width=FAINT_GRID_STROKE, stroke_opacity=0.35)
@@ -231,7 +243,10 @@ class DataPlaneView(_PlaneView):
     labels : ndarray of shape (P,)
         Class of each point, 0 or 1.
     box
-        Visible box, data units.
+        Visible box, data units; widened (aspect kept,
+        :func:`geomcore.extents.covering_box`) if a point or grid line lies outside it. By
+        default the square holding the points and the grid
+        (:func:`geomcore.extents.square_box`).
     center, width
         Placement in scene units.
     title
@@ -241,9 +256,11 @@ class DataPlaneView(_PlaneView):
     """
 
     def __init__(self, points: np.ndarray, labels: np.ndarray, *,
-                 box: tuple[float, float, float, float],
+                 box: tuple[float, float, float, float] | None = None,
                  center: Sequence[float] = (0.0, 0.0, 0.0), width: float = 4.5,
                  title: str = "input plane", grid: np.ndarray | None = None) -> None:
+        shown = [points] if grid is None else [points, grid]
+        box = square_box(shown) if box is None else covering_box(box, *shown)
         super().__init__(PlaneMap(box, tuple(center), width), title,
                          ("x<sub>1</sub>", "x<sub>2</sub>"))
         self.grid = Polylines(GRID_COLOR, stroke_width=FAINT_GRID_STROKE, stroke_opacity=0.35)

@@ -18,7 +18,7 @@ def storyboard(scene: mn.Scene, runs: stage.LectureRuns) -> None:
     legend = class_legend(facts.ring_legend(traj)).move_to(slots.RIGHT_LEGEND)
     text = caption(
         facts.data_facts(traj) + "\n\n"
-        "Task: a network that outputs\np > 0.5 on the outer ring,\np &lt; 0.5 on the inner one.",
+        "Task: a network that outputs\np > 0.5 on the outer ring,\np < 0.5 on the inner one.",
         font_size=24, line_spacing=1.1,
     ).next_to(legend, mn.DOWN, buff=0.5, aligned_edge=mn.LEFT)
     # Beat 1: the empty plane, then the outer ring, then the inner one

@@ -7,7 +7,7 @@ import manim as mn
 import numpy as np
 
 from geomcore.anatomy import kernel_ellipse, steps_space
-from geomcore.views import BOUNDARY_COLOR, SpaceView, StageView, caption
+from geomcore.views import BOUNDARY_COLOR, SpaceView, StageView, caption, caption_markup
 from scenes import facts, slots, stage
 
 #: The two moments compared side by side: the first and the last snapshot after epoch 0.
@@ -35,7 +35,7 @@ def steps_of_a_layer(scene: mn.Scene, runs: stage.LectureRuns) -> None:
                          title=f"width-{facts.first_width(traj)} network, layer 1, "
                                f"{facts.epoch_label(traj, snap)}")
         views.append(view)
-        notes.append(caption(
+        notes.append(caption_markup(
             f"σ<sub>1</sub> = {ell.singular_values[0]:.2f}   σ<sub>2</sub> = "
             f"{ell.singular_values[1]:.2f}\nmajor axis {ell.rotation_degrees:.0f}°   "
             f"det W = {ell.determinant:+.2f}",

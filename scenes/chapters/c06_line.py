@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import manim as mn
 
-from geomcore.views import BOUNDARY_COLOR, HiddenPlaneView, caption
+from geomcore.views import BOUNDARY_COLOR, HiddenPlaneView, caption, caption_markup
 from scenes import facts, slots, stage
 
 #: The hidden plane's box in layer-2 units: tanh's square (-1, 1)², with a margin.
@@ -21,11 +21,11 @@ def storyboard(scene: mn.Scene, runs: stage.LectureRuns) -> None:
                            box=HIDDEN_BOX, title=facts.layer_name(traj, 2))
     a, b, c = replay.frame(0.0).boundary
     heading = stage.title_bar("The decision line")
-    eq1 = caption("p = σ(a·h<sub>1</sub> + b·h<sub>2</sub> + c)", font_size=30)
-    eq2 = caption("p = 0.5  ⇔  a·h<sub>1</sub> + b·h<sub>2</sub> + c = 0", font_size=30,
-                  color=BOUNDARY_COLOR)
+    eq1 = caption_markup("p = σ(a·h<sub>1</sub> + b·h<sub>2</sub> + c)", font_size=30)
+    eq2 = caption_markup("p = 0.5  ⇔  a·h<sub>1</sub> + b·h<sub>2</sub> + c = 0",
+                         font_size=30, color=BOUNDARY_COLOR)
     coef = caption(f"a = {a:+.2f}   b = {b:+.2f}   c = {c:+.2f}", font_size=24, color=mn.GREY_A)
-    text = caption(
+    text = caption_markup(
         "The output unit sees only (h<sub>1</sub>, h<sub>2</sub>).\n"
         "It answers class 1 on one side\nof a straight line, class 0 on the other.\n\n"
         "Training moves the line\nand bends the space under it\nat the same time.",
