@@ -87,8 +87,13 @@ def train_cmd(experiment: str, force: bool, quiet: bool, trainer: str) -> None:
 @_one_line_errors
 def inspect_cmd(path: Path, as_json: bool) -> None:
     """Summarise the trajectory file PATH."""
-    summary = Trajectory.load(path).summary()
+    trajectory = Trajectory.load(path)
+    summary = trajectory.summary()
     if as_json:
+        from geomcore.topology import nesting_lost_at_epoch
+
+        summary["nesting_lost_at_epoch"], summary["nesting_lost_reason"] = (
+            nesting_lost_at_epoch(trajectory))
         click.echo(json.dumps(summary, indent=2))
         return
     widths = "-".join(str(w) for w in summary["widths"])

@@ -46,6 +46,7 @@ __all__ = [
     "mean_displacement",
     "nesting_at",
     "nesting_lost",
+    "nesting_lost_at_epoch",
     "region_bound",
     "ring_curves",
     "ring_winding",
@@ -282,6 +283,23 @@ def nesting_lost(replay: Any, *, tolerance: float = 1.0 / 1200,
             hi = mid
     epoch = replay.epoch_at_snapshot(replay.snapshot_at(hi))
     return NestingEvent(epoch, hi, f"the inner ring leaves at epoch {epoch:.2f}", nested)
+
+
+def nesting_lost_at_epoch(trajectory: Trajectory) -> tuple[float | None, str]:
+    """``(epoch, reason)``: :func:`nesting_lost` of a recorded run, computed from the file.
+
+    What ``geomcore inspect --json`` reports as ``nesting_lost_at_epoch`` (epochs, rounded
+    to 4 decimals) and ``nesting_lost_reason``. Never raises for a valid trajectory: a run
+    without nested rings, without a 2-unit last hidden layer or with fewer than two finite
+    snapshots gets ``None`` and the reason.
+    """
+    from geomcore.replay import Replay  # here, so importing this module stays light
+
+    try:
+        event = nesting_lost(Replay(trajectory))
+    except (GeomcoreError, ValueError) as err:
+        return None, " ".join(str(err).split())
+    return (None if event.epoch is None else round(event.epoch, 4)), event.reason
 
 
 # -- unbounded decision regions ------------------------------------------------------------
