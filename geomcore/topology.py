@@ -35,6 +35,7 @@ from geomcore.geometry import Network
 from geomcore.trajectory import Trajectory
 
 __all__ = [
+    "AlignedProjection",
     "LinearRegions",
     "Nesting",
     "NestingEvent",
@@ -624,6 +625,37 @@ def aligned_pca_projections(images: np.ndarray) -> list[Projection]:
             proj = Projection(proj.mean, (proj.components.T @ r).T, proj.explained)
         out.append(proj)
     return out
+
+
+@dataclass(frozen=True)
+class AlignedProjection:
+    """Per-snapshot projections (:func:`aligned_pca_projections`), at any snapshot coordinate.
+
+    Between snapshots ``i`` and ``i + 1`` the mean, the components and the kept shares are
+    interpolated linearly and the components made orthonormal again (their polar factor,
+    the nearest orthonormal rows; Higham 1986), so the view turns smoothly.
+
+    Attributes
+    ----------
+    projections
+        One per snapshot.
+    """
+
+    projections: tuple[Projection, ...]
+
+    def at(self, snapshot: float) -> Projection:
+        """The projection at snapshot coordinate ``snapshot`` (clamped to the snapshots)."""
+        last = len(self.projections) - 1
+        s = min(max(float(snapshot), 0.0), float(last))
+        if s.is_integer():  # at a snapshot: its own projection
+            return self.projections[int(s)]
+        i = int(np.floor(s))
+        f = s - i
+        a, b = self.projections[i], self.projections[i + 1]
+        u, _, vt = np.linalg.svd((1 - f) * a.components + f * b.components,
+                                 full_matrices=False)
+        return Projection((1 - f) * a.mean + f * b.mean, u @ vt,
+                          (1 - f) * a.explained + f * b.explained)
 
 
 def mean_displacement(images: np.ndarray, projections: Sequence[Projection]) -> float:

@@ -253,3 +253,20 @@ def test_procrustes_alignment_removes_basis_flips():
     assert mean_displacement(images, aligned) <= mean_displacement(images, raw) + 1e-12
     with pytest.raises(GeomcoreError, match="k >= 3"):
         aligned_pca_projections(images[..., :2])
+
+
+def test_aligned_projection_interpolates_between_snapshots():
+    from geomcore.topology import AlignedProjection
+
+    rng = np.random.default_rng(4)
+    images = np.stack([rng.normal(size=(200, 4)) * [3, 2, 1, 0.2] + k for k in range(3)])
+    projections = aligned_pca_projections(images)
+    aligned = AlignedProjection(tuple(projections))
+    assert aligned.at(1.0) is projections[1] and aligned.at(9.0) is projections[2]
+    half = aligned.at(0.5)
+    np.testing.assert_allclose(half.components @ half.components.T, np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(half.mean, 0.5 * (projections[0].mean + projections[1].mean))
+    # Close to both neighbours' bases, which are close to each other after alignment.
+    for p in projections[:2]:
+        assert np.linalg.norm(half.components - p.components) <= np.linalg.norm(
+            projections[0].components - projections[1].components) + 1e-12
