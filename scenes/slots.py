@@ -84,8 +84,9 @@ RIGHT_READOUT = _at(2.6, 2.3)
 RIGHT_NOTE = _at(2.6, 0.9)
 
 # The measuring chapter: a plane on the left, live measures on the right.
-#: A plane 4.6 units wide (hidden layer, the inner ring's region, the ReLU regions).
-MEASURE_PLANE = _at(-3.3, -0.35)
+#: A plane 4.4 units wide (hidden layer, the inner ring's region, the ReLU regions), clear
+#: of three lines of captions.
+MEASURE_PLANE = _at(-3.3, -0.05)
 #: Top-left corner of the winding readout.
 MEASURE_READOUT = _at(1.0, 2.1)
 #: The loss curve with the nesting event, 4.4 x 1.5 units.

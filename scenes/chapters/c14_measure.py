@@ -26,7 +26,7 @@ from scenes import facts, slots, stage
 #: Seconds of screen time for each replay in this chapter.
 MEASURE_SECONDS = 8.0
 #: Width of the plane on the left (scene units).
-PLANE_WIDTH = 4.6
+PLANE_WIDTH = 4.4
 
 
 def _winding_replay(scene: mn.Scene, runs: stage.LectureRuns, width: int, cue: str) -> None:
