@@ -20,6 +20,7 @@ replay *progress* in [0, 1].
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import comb
@@ -30,6 +31,7 @@ from scipy import ndimage
 from scipy.linalg import orthogonal_procrustes
 
 from geomcore.anatomy import Projection, pca_projection
+from geomcore.datasets import concentric_circles
 from geomcore.errors import GeomcoreError
 from geomcore.geometry import Network
 from geomcore.trajectory import Trajectory
@@ -68,7 +70,8 @@ def ring_curves(trajectory: Trajectory, samples: int = RING_SAMPLES) -> tuple[np
     ----------
     trajectory
         A run whose dataset is ``concentric_circles``; the radii come from its recorded
-        dataset parameters (``outer_radius``, ``inner_radius``), data units.
+        dataset parameters (``outer_radius``, ``inner_radius``, data units), or the defaults
+        of :func:`geomcore.datasets.concentric_circles` where not recorded.
     samples
         Points on each ring, evenly spaced in angle (the first point is not repeated).
 
@@ -86,7 +89,10 @@ def ring_curves(trajectory: Trajectory, samples: int = RING_SAMPLES) -> tuple[np
     if dataset.get("name") != "concentric_circles":
         raise GeomcoreError(f"dataset {dataset.get('name')!r} has no nested rings; expected "
                             "'concentric_circles'")
-    params = dataset["params"]
+    # Radii left at their defaults are not in the recorded parameters: take the generator's.
+    defaults = inspect.signature(concentric_circles).parameters
+    params = {k: dataset.get("params", {}).get(k, defaults[k].default)
+              for k in ("outer_radius", "inner_radius")}
     t = np.linspace(0.0, 2 * np.pi, samples, endpoint=False)
     unit = np.column_stack([np.cos(t), np.sin(t)])
     return float(params["outer_radius"]) * unit, float(params["inner_radius"]) * unit

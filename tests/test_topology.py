@@ -270,3 +270,26 @@ def test_aligned_projection_interpolates_between_snapshots():
     for p in projections[:2]:
         assert np.linalg.norm(half.components - p.components) <= np.linalg.norm(
             projections[0].components - projections[1].components) + 1e-12
+
+
+def test_ring_radii_default_to_the_generator_s(synthetic2):
+    meta = copy.deepcopy(synthetic2.metadata)
+    meta["experiment"]["dataset"] = {"name": "concentric_circles", "params": {"inner_radius": 0.3}}
+    outer, inner = ring_curves(Trajectory(dict(synthetic2.arrays), meta), samples=8)
+    np.testing.assert_allclose(np.hypot(outer[:, 0], outer[:, 1]), 1.0)
+    np.testing.assert_allclose(np.hypot(inner[:, 0], inner[:, 1]), 0.3)
+
+
+def test_inspect_json_reports_the_nesting_event_of_the_tiny_run(tiny_run):
+    import json
+
+    from click.testing import CliRunner
+
+    from geomcore.cli import main
+
+    result = CliRunner().invoke(main, ["inspect", str(tiny_run.path), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    epoch, reason = nesting_lost_at_epoch(tiny_run.trajectory)
+    assert summary["nesting_lost_at_epoch"] == epoch
+    assert summary["nesting_lost_reason"] == reason
