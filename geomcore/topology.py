@@ -85,7 +85,8 @@ def ring_curves(trajectory: Trajectory, samples: int = RING_SAMPLES) -> tuple[np
     GeomcoreError
         If the run's dataset has no nested rings.
     """
-    dataset = trajectory.metadata["experiment"].get("dataset", {})
+    # Runs recorded by user code may carry no experiment (or no dataset) at all.
+    dataset = (trajectory.metadata.get("experiment") or {}).get("dataset") or {}
     if dataset.get("name") != "concentric_circles":
         raise GeomcoreError(f"dataset {dataset.get('name')!r} has no nested rings; expected "
                             "'concentric_circles'")

@@ -293,3 +293,11 @@ def test_inspect_json_reports_the_nesting_event_of_the_tiny_run(tiny_run):
     epoch, reason = nesting_lost_at_epoch(tiny_run.trajectory)
     assert summary["nesting_lost_at_epoch"] == epoch
     assert summary["nesting_lost_reason"] == reason
+
+
+def test_a_run_without_an_experiment_has_no_rings(synthetic2):
+    meta = copy.deepcopy(synthetic2.metadata)
+    meta["experiment"] = {}
+    epoch, reason = nesting_lost_at_epoch(Trajectory(dict(synthetic2.arrays), meta))
+    assert epoch is None and reason == "dataset None has no nested rings; expected " \
+        "'concentric_circles'"
