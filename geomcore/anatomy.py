@@ -365,7 +365,7 @@ class SpaceContent:
 
 
 def replay_space(
-    replay: object, layer: str = "hidden_1", projection: Projection | None = None,
+    replay: object, layer: str = "hidden_1", projection: object | None = None,
     grid_stride: int = 4,
 ) -> Callable[[float], SpaceContent]:
     """Content of a 3-D view of ``layer`` along a replay: ``progress -> SpaceContent``.
@@ -377,7 +377,9 @@ def replay_space(
     layer
         A hidden layer 3 units wide, or wider with a ``projection`` to 3-D.
     projection
-        Applied to the layer's outputs (e.g. :func:`pca_projection` for a 4-unit layer).
+        Applied to the layer's outputs (e.g. :func:`pca_projection` for a 4-unit layer); or
+        an object with ``at(snapshot) -> Projection`` (a projection that follows training,
+        :class:`geomcore.topology.AlignedProjection`), asked at the replay's snapshot.
     grid_stride
         Every ``grid_stride``-th sample of each grid line is computed.
 
@@ -400,7 +402,9 @@ def replay_space(
         probe = net.forward(probe_in, upto=layer)
         grid = net.forward(grid_in.reshape(-1, 2), upto=layer).reshape(*grid_in.shape[:2], -1)
         if projection is not None:
-            probe, grid = projection(probe), projection(grid)
+            at = getattr(projection, "at", None)
+            proj = at(replay.snapshot_at(progress)) if at else projection  # type: ignore
+            probe, grid = proj(probe), proj(grid)
         surface = decision_surface(net, samples=30) if with_surface else None
         return SpaceContent(probe, grid, surface)
 

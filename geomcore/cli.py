@@ -90,6 +90,10 @@ def inspect_cmd(path: Path, as_json: bool) -> None:
     trajectory = Trajectory.load(path)
     summary = {**trajectory.summary(), **_recorded_setup(trajectory.metadata)}
     if as_json:
+        from geomcore.topology import nesting_lost_at_epoch
+
+        summary["nesting_lost_at_epoch"], summary["nesting_lost_reason"] = (
+            nesting_lost_at_epoch(trajectory))
         click.echo(json.dumps(summary, indent=2))
         return
     widths = "-".join(str(w) for w in summary["widths"])

@@ -31,6 +31,7 @@ from scenes.chapters import (
     c11_train4,
     c12_four_d,
     c13_conclusion,
+    c14_measure,
 )
 
 __all__ = ["CHAPTERS", "Chapter", "ChapterScene", "chapter", "chapter_title_text"]
@@ -69,6 +70,7 @@ CHAPTERS = (
     Chapter("space3d", "05d Inside the 3-wide layer", c10_space3d.storyboard),
     Chapter("train4", "05e Training, width 4", c11_train4.storyboard),
     Chapter("four_d", "05f Four dimensions", c12_four_d.storyboard),
+    Chapter("measure", "05g Measuring the topology", c14_measure.storyboard),
     Chapter("conclusion", "06 Conclusion", c13_conclusion.storyboard),
 )
 

@@ -30,6 +30,11 @@ __all__ = [
     "TITLE_BUFF",
     "halves",
     "thirds",
+    "MEASURE_PLANE",
+    "MEASURE_READOUT",
+    "MEASURE_LOSS",
+    "MEASURE_NOTE",
+    "MEASURE_COUNT",
 ]
 
 
@@ -77,6 +82,19 @@ RIGHT_RESULT = _at(5.4, -0.9)
 RIGHT_READOUT = _at(2.6, 2.3)
 #: Top-left corner of the note in the space chapters.
 RIGHT_NOTE = _at(2.6, 0.9)
+
+# The measuring chapter: a plane on the left, live measures on the right.
+#: A plane 4.4 units wide (hidden layer, the inner ring's region, the ReLU regions), clear
+#: of three lines of captions.
+MEASURE_PLANE = _at(-3.3, -0.05)
+#: Top-left corner of the winding readout.
+MEASURE_READOUT = _at(1.0, 2.1)
+#: The loss curve with the nesting event, 4.4 x 1.5 units.
+MEASURE_LOSS = _at(3.8, 0.0)
+#: Top-left corner of a note under the readouts.
+MEASURE_NOTE = _at(1.0, 1.4)
+#: Left end of the baseline of the region count.
+MEASURE_COUNT = _at(1.0, 2.1)
 
 
 def halves(y: float) -> tuple[np.ndarray, np.ndarray]:

@@ -45,7 +45,7 @@ def test_narration_file_has_every_chapter():
     chapters = {name.split(".")[0] for name in narration.cues}
     assert chapters == {
         "title", "data", "inside", "anatomy", "topology", "line", "train2", "folding",
-        "train3", "space3d", "train4", "four_d", "conclusion",
+        "train3", "space3d", "train4", "four_d", "measure", "conclusion",
     }
     assert narration["data.rings"].startswith("Our data: two noisy rings")
     assert all("  " not in text and text == text.strip() for text in narration.cues.values())

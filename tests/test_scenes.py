@@ -53,8 +53,9 @@ def test_lecture_constructs_with_every_chapter_as_a_section(cached_lecture):
         scene.render()
         duration = scene.time
     assert scene.section_names == [ch.section for ch in CHAPTERS]
-    # title, data, inside a layer, anatomy, topology, line, 3 replays, folding, 3-D, 4-D, end
-    assert len(CHAPTERS) == 13
+    # title, data, inside a layer, anatomy, topology, line, 3 replays, folding, 3-D, 4-D,
+    # measuring the topology, end
+    assert len(CHAPTERS) == 14
     assert 200 < duration < 480, "a lecture of four to eight minutes"
 
 

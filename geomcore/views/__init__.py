@@ -13,6 +13,8 @@ same tracker always agree. Laid out like Manim's own ``mobject/``, one family a 
 - :mod:`~geomcore.views.replay_panel`: input plane, hidden plane, readout, loss curve, the
   replay panel;
 - :mod:`~geomcore.views.anatomy`: a layer's steps, layers in 3-D, curve plots, fold panel;
+- :mod:`~geomcore.views.topology`: winding readout, nesting event mark, the inner ring's
+  decision region, exact linear regions of a ReLU network;
 - :mod:`~geomcore.views.narrator`: captions, subcaptions and the optional voice.
 
 What it may import: Manim, numpy and the numpy side of geomcore (never TensorFlow). Within
@@ -71,6 +73,12 @@ from geomcore.views.style import (
     TEXT_COLOR,
     WARNING_COLOR,
 )
+from geomcore.views.topology import (
+    LinearRegionsView,
+    RegionOfRingView,
+    WindingReadout,
+    nesting_event_mark,
+)
 
 # Sorted (plain str order). SpaceContent and layer_box live on the numpy side; they stay
 # importable from here as they were from the single-module geomcore.views.
@@ -91,18 +99,21 @@ __all__ = [
     "InputPlaneView",
     "LayerMorphView",
     "Layered",
+    "LinearRegionsView",
     "LossCurve",
     "MONO_FONT",
     "MetricsReadout",
     "Narrator",
     "PlaneMap",
     "Polylines",
+    "RegionOfRingView",
     "ReplayPanel",
     "SpaceContent",
     "SpaceView",
     "StageView",
     "TEXT_COLOR",
     "WARNING_COLOR",
+    "WindingReadout",
     "add_layered",
     "add_section_audio",
     "caption",
@@ -112,5 +123,6 @@ __all__ = [
     "frame_rect",
     "layer_box",
     "markup_escape",
+    "nesting_event_mark",
     "polylines_to_bezier",
 ]

@@ -61,7 +61,7 @@ def training(scene: mn.Scene, runs: stage.LectureRuns, width: int) -> None:
 
 
 def hidden_space(scene: mn.Scene, runs: stage.LectureRuns, width: int, heading_text: str,
-                 note: str, projection: bool, cues: tuple[str, ...]) -> None:
+                 note: str, projection: bool | object, cues: tuple[str, ...]) -> None:
     """The first hidden layer of ``circles-<width>d`` in 3-D while training replays.
 
     Parameters
@@ -74,14 +74,16 @@ def hidden_space(scene: mn.Scene, runs: stage.LectureRuns, width: int, heading_t
         The heading and the note beside the space.
     projection
         Whether to project the layer onto its 3 principal directions (of the final image),
-        for layers wider than 3.
+        for layers wider than 3; or the projection itself (a ``Projection``, or an
+        ``AlignedProjection`` that follows training, see :func:`geomcore.anatomy.replay_space`).
     cues
         The first is said while the shot appears; the replay runs under the others.
     """
     say = stage.narrator(scene).say
     replay = runs.replay(width)
     traj = replay.trajectory
-    proj = pca_projection(traj.arrays["probe.hidden_1"][-1]) if projection else None
+    proj = projection if not isinstance(projection, bool) else (
+        pca_projection(traj.arrays["probe.hidden_1"][-1]) if projection else None)
     clock = mn.ValueTracker(0.0)
     azimuth = mn.ValueTracker(-70.0)
     names = ("PC<sub>1</sub>", "PC<sub>2</sub>", "PC<sub>3</sub>") if projection else (
