@@ -30,8 +30,8 @@ from scenes.chapters import (
     c10_space3d,
     c11_train4,
     c12_four_d,
-    c13_conclusion,
-    c14_measure,
+    c13_measure,
+    c14_conclusion,
 )
 
 __all__ = ["CHAPTERS", "Chapter", "ChapterScene", "chapter", "chapter_title_text"]
@@ -70,8 +70,8 @@ CHAPTERS = (
     Chapter("space3d", "05d Inside the 3-wide layer", c10_space3d.storyboard),
     Chapter("train4", "05e Training, width 4", c11_train4.storyboard),
     Chapter("four_d", "05f Four dimensions", c12_four_d.storyboard),
-    Chapter("measure", "05g Measuring the topology", c14_measure.storyboard),
-    Chapter("conclusion", "06 Conclusion", c13_conclusion.storyboard),
+    Chapter("measure", "05g Measuring the topology", c13_measure.storyboard),
+    Chapter("conclusion", "06 Conclusion", c14_conclusion.storyboard),
 )
 
 
