@@ -23,7 +23,18 @@ if TYPE_CHECKING:
     from geomcore.replay import Replay
     from geomcore.trajectory import Trajectory
 
-__all__ = ["FORMATS", "QUALITIES", "default_title", "render_replay", "replay_scene_class"]
+__all__ = [
+    "BOUNDED_BOX",
+    "FORMATS",
+    "MAX_COMPARED",
+    "QUALITIES",
+    "compare_scene_class",
+    "default_title",
+    "hidden_box",
+    "render_compare",
+    "render_replay",
+    "replay_scene_class",
+]
 
 #: Manim's quality flags (``-ql`` ...) and the quality names of Manim's config.
 QUALITIES: dict[str, str] = {
@@ -70,6 +81,30 @@ def _check_viewable(trajectory: Trajectory) -> None:
         )
 
 
+#: The hidden plane's box for a layer whose images stay inside it (tanh, sigmoid), layer units.
+BOUNDED_BOX = (-1.15, 1.15, -1.15, 1.15)
+
+
+def hidden_box(replay: Replay) -> tuple[float, float, float, float]:
+    """The box (layer units) of the viewed hidden plane that holds the whole replay.
+
+    :data:`BOUNDED_BOX` when every recorded grid and probe image of the viewed layer lies in
+    it (the lecture's look for tanh), else :func:`geomcore.extents.layer_box` of the replayed
+    snapshots (an unbounded activation such as ReLU).
+    """
+    import numpy as np
+
+    from geomcore.extents import layer_box
+
+    n, layer, arrays = replay.n_snapshots, replay.layer, replay.trajectory.arrays
+    images = np.concatenate([arrays[f"grid.{layer}"][:n].reshape(-1, 2),
+                             arrays[f"probe.{layer}"][:n].reshape(-1, 2)])
+    lo, hi = BOUNDED_BOX[0] + 0.05, BOUNDED_BOX[1] - 0.05  # room for spline overshoot
+    if np.all((images >= lo) & (images <= hi)):
+        return BOUNDED_BOX
+    return layer_box(replay.trajectory, layer, margin=0.15)
+
+
 def replay_scene_class(replay: Replay, *, seconds: float = 10.0, heading: str = "",
                        title: str | None = None, epoch: float | None = None) -> type:
     """A Manim scene class that plays ``replay`` on a :class:`~geomcore.views.ReplayPanel`.
@@ -105,7 +140,7 @@ def replay_scene_class(replay: Replay, *, seconds: float = 10.0, heading: str = 
         """The standard replay of one run."""
 
         def construct(self) -> None:
-            panel = ReplayPanel(replay, title=panel_title)
+            panel = ReplayPanel(replay, title=panel_title, hidden_box=hidden_box(replay))
             self.panel = panel
             if heading:
                 head = caption(heading, font_size=TITLE_FONT_SIZE + 4, max_width=12.5)
@@ -194,10 +229,15 @@ def render_replay(trajectory: Trajectory, output: str | os.PathLike[str], *,
     elif epoch is not None:
         raise GeomcoreError("--epoch needs --format png (a still); a video shows every epoch")
 
-    import manim as mn
-
     scene_class = replay_scene_class(replay, seconds=seconds, heading=heading, title=title,
                                      epoch=epoch)
+    return _render_scene(scene_class, output, quality, fmt)
+
+
+def _render_scene(scene_class: type, output: Path, quality: str, fmt: str) -> Path:
+    """Render ``scene_class`` with Manim in a temporary media folder; move it to ``output``."""
+    import manim as mn
+
     with tempfile.TemporaryDirectory(prefix="geomcore-render-") as media:
         config: dict[str, Any] = {
             "quality": QUALITIES[quality], "media_dir": media, "disable_caching": True,
@@ -232,3 +272,162 @@ def render_replay(trajectory: Trajectory, output: str | os.PathLike[str], *,
             Path(tmp_name).unlink(missing_ok=True)
             raise GeomcoreError(f"cannot write {output}: {err.strerror}") from None
     return output
+
+
+#: Most runs :func:`render_compare` puts side by side.
+MAX_COMPARED = 4
+
+
+def _cells(count: int) -> list[tuple[float, float, float]]:
+    """``(x, y, scale)`` of each run's cell, scene units: one row for 2, a 2 x 2 grid for 3-4."""
+    if count <= 2:
+        return [((-3.55 if count == 2 else 0.0) + 7.1 * i, 0.0, 1.0) for i in range(count)]
+    return [(-3.55 + 7.1 * (i % 2), 2.0 - 4.0 * (i // 2), 0.56) for i in range(count)]
+
+
+def compare_scene_class(replays: list[Replay], names: list[str], *,
+                        seconds: float = 10.0) -> type:
+    """A Manim scene class playing up to four replays side by side on one epoch clock.
+
+    Every cell shows a run's input plane with the pulled-back boundary, its viewed hidden
+    plane with the decision line and its epoch, accuracy and loss. All cells show the same
+    epoch at the same time: the shared clock runs linearly in epochs from 0 to the longest
+    run's last epoch (a shorter run holds its last state). A run that diverged stops at its
+    last finite snapshot and, from the epoch where it diverged on, its cell says so in the
+    warning colour while the others go on.
+
+    Parameters
+    ----------
+    replays
+        One replay per run (viewed layers 2 units wide), at most :data:`MAX_COMPARED`.
+    names
+        The runs' names, shown above their cells.
+    seconds
+        Length of the scene, seconds; the last ``HOLD_SHARE`` holds the final state.
+
+    Returns
+    -------
+    type
+        A subclass of ``manim.Scene``; after ``construct`` it has ``epoch_clock`` (a
+        ``ValueTracker`` in epochs) and ``cells`` (one dict of blocks per run).
+    """
+    import manim as mn
+
+    from geomcore.views import HiddenPlaneView, InputPlaneView, MetricsReadout, add_layered
+    from geomcore.views.primitives import caption
+    from geomcore.views.style import LABEL_FONT_SIZE, TITLE_FONT_SIZE, WARNING_COLOR
+
+    last = max(float(r.epochs[-1]) for r in replays)
+
+    class EpochClock(mn.ValueTracker):
+        """A run's progress, read from the shared epoch clock (so every view agrees)."""
+
+        def __init__(self, master: mn.ValueTracker, replay: Replay) -> None:
+            super().__init__(0.0)
+            self.master, self.replay = master, replay
+
+        def get_value(self) -> float:
+            epoch = min(self.master.get_value(), float(self.replay.epochs[-1]))
+            return self.replay.progress_at_epoch(epoch)
+
+    class CompareScene(mn.Scene):
+        """Runs side by side, one clock in epochs."""
+
+        def construct(self) -> None:
+            self.epoch_clock = mn.ValueTracker(0.0)
+            self.cells = []
+            blocks = []
+            for replay, name, (cx, cy, k) in zip(replays, names, _cells(len(replays))):
+                clock = EpochClock(self.epoch_clock, replay)
+                # Fonts shrink less than the planes so the 2 x 2 grid stays readable.
+                font = k ** 0.5
+                heading = caption(name, font_size=(TITLE_FONT_SIZE + 2) * font,
+                                  max_width=6.6 * k).move_to((cx, cy + 3.1 * k, 0))
+                title = default_title(replay.trajectory, replay.layer).split(":")[0]
+                input_view = InputPlaneView(replay, clock, center=(cx - 1.75 * k, cy + 0.6 * k, 0),
+                                            width=2.7 * k, title="input plane",
+                                            resolution=80)
+                hidden = HiddenPlaneView(replay, clock, center=(cx + 1.75 * k, cy + 0.6 * k, 0),
+                                         width=2.7 * k, title=title, box=hidden_box(replay))
+                for view in (input_view, hidden):
+                    # The views draw their texts at full size; shrink them with the fonts.
+                    view.title.scale(font).next_to(view.frame, mn.UP, buff=0.12 * font)
+                    view.axis_labels[0].scale(font).next_to(view.frame, mn.DOWN,
+                                                            buff=0.08 * font)
+                    view.axis_labels[1].scale(font).next_to(view.frame, mn.LEFT,
+                                                            buff=0.08 * font)
+                metrics = MetricsReadout(replay, clock,
+                                         corner=(cx - 3.1 * k, cy - 1.6 * k, 0),
+                                         font_size=TITLE_FONT_SIZE * font)
+                cell = {"heading": heading, "input": input_view, "hidden": hidden,
+                        "metrics": metrics, "notice": None}
+                self.add(heading)
+                if replay.diverged_at_epoch is not None:
+                    at = replay.diverged_at_epoch
+                    notice = caption(f"diverged at epoch {at:g}", color=WARNING_COLOR,
+                                     font_size=LABEL_FONT_SIZE * font, max_width=3.0 * k)
+                    notice.move_to((cx + 1.75 * k, cy - 1.75 * k - 0.2 * font, 0))
+                    notice.add_updater(lambda m, at=at: m.set_opacity(
+                        1.0 if self.epoch_clock.get_value() >= at else 0.0))
+                    notice.set_opacity(0.0)
+                    cell["notice"] = notice
+                self.cells.append(cell)
+                blocks += [input_view, hidden, metrics]
+            add_layered(self, *blocks)
+            for cell in self.cells:
+                if cell["notice"] is not None:
+                    self.add(cell["notice"])
+            self.play(self.epoch_clock.animate(
+                run_time=(1 - HOLD_SHARE) * seconds, rate_func=mn.rate_functions.linear
+            ).set_value(last))
+            self.wait(HOLD_SHARE * seconds)
+
+    return CompareScene
+
+
+def render_compare(trajectories: list[Trajectory], output: str | os.PathLike[str], *,
+                   quality: str = "l", seconds: float = 10.0, fmt: str = "mp4") -> Path:
+    """Render up to four runs side by side on one epoch clock (see :func:`compare_scene_class`).
+
+    Parameters
+    ----------
+    trajectories
+        Two to :data:`MAX_COMPARED` recorded runs, each with a 2-unit last hidden layer.
+    output
+        The video file to write; replaced atomically.
+    quality, seconds
+        As for :func:`render_replay`.
+    fmt
+        ``mp4``, ``gif`` or ``webm``.
+
+    Returns
+    -------
+    Path
+        The file written (absolute).
+
+    Raises
+    ------
+    GeomcoreError
+        Fewer than 2 or more than 4 runs, an unknown quality or format, non-positive
+        seconds, a 3-unit viewed layer, an unwritable output or a failed render.
+    """
+    if not 2 <= len(trajectories) <= MAX_COMPARED:
+        raise GeomcoreError(
+            f"compare takes 2 to {MAX_COMPARED} runs; got {len(trajectories)}")
+    if quality not in QUALITIES:
+        raise GeomcoreError(f"unknown quality {quality!r}; expected one of {sorted(QUALITIES)}")
+    videos = [f for f in FORMATS if f != "png"]
+    if fmt not in videos:
+        raise GeomcoreError(f"unknown format {fmt!r}; expected one of {videos}")
+    if not seconds > 0:
+        raise GeomcoreError(f"seconds must be > 0; got {seconds!r}")
+    output = Path(output).absolute()
+    _check_output(output)
+    for trajectory in trajectories:
+        _check_viewable(trajectory)
+    from geomcore.replay import Replay
+
+    replays = [Replay(t) for t in trajectories]
+    names = [t.name for t in trajectories]
+    scene_class = compare_scene_class(replays, names, seconds=seconds)
+    return _render_scene(scene_class, output, quality, fmt)
