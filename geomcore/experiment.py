@@ -454,6 +454,8 @@ class Experiment:
                        expected=f"an integer in [0, {MAX_SEED}]",
                        doc="seeds the data, initial weights, batch order and probe points")
     description: str = option("", doc="one line for geomcore list")
+    init_from: str = option("", doc="start from this experiment's initial weights (a shipped "
+                            "name or a .toml file; same layer shapes); empty: from seed")
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
