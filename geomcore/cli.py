@@ -1,4 +1,4 @@
-"""The ``geomcore`` command: list experiments, record trajectories, inspect them.
+"""The ``geomcore`` command: list, record, inspect, explore, render and compare runs.
 
 Bad input ends with a one-line error on stderr and a non-zero exit, never a traceback.
 """

@@ -234,6 +234,42 @@ def render_replay(trajectory: Trajectory, output: str | os.PathLike[str], *,
     return _render_scene(scene_class, output, quality, fmt)
 
 
+#: Colours of a GIF's one shared palette (the lecture draws few colours; the rest blends).
+GIF_COLORS = 64
+
+
+def _gif(video: Path, gif: Path) -> Path:
+    """Convert ``video`` to an animated GIF at ``gif``, same frames and frame rate.
+
+    One palette for every frame, taken from frames across the whole video, and no
+    dithering: the static parts of consecutive frames are then byte-identical, which GIF's
+    frame differencing and LZW compress well (Manim's GIF of circles-3d at -ql, 10 s, is
+    21 MB; this one about 3 MB). GIF delays are whole centiseconds, so they alternate to
+    keep the total length (e.g. 60 and 70 ms at 15 fps).
+    """
+    import av
+    from PIL import Image
+
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate or 15)
+        frames = [f.to_image() for f in container.decode(stream)]
+    if not frames:
+        raise GeomcoreError(f"rendering failed: {video.name} holds no frames")
+    width, height = frames[0].size
+    picks = frames[:: max(1, len(frames) // 8)]
+    montage = Image.new("RGB", (width, height * len(picks)))
+    for i, frame in enumerate(picks):
+        montage.paste(frame, (0, height * i))
+    palette = montage.quantize(colors=GIF_COLORS, method=Image.Quantize.FASTOCTREE)
+    indexed = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    ends = [round((i + 1) * 100 / fps) * 10 for i in range(len(frames))]
+    durations = [b - a for a, b in zip([0, *ends[:-1]], ends)]
+    indexed[0].save(gif, save_all=True, append_images=indexed[1:], duration=durations,
+                    loop=0)
+    return gif
+
+
 def _render_scene(scene_class: type, output: Path, quality: str, fmt: str) -> Path:
     """Render ``scene_class`` with Manim in a temporary media folder; move it to ``output``."""
     import manim as mn
@@ -247,7 +283,9 @@ def _render_scene(scene_class: type, output: Path, quality: str, fmt: str) -> Pa
         if fmt == "png":
             config.update(write_to_movie=False, save_last_frame=True, format="png")
         else:
-            config.update(write_to_movie=True, save_last_frame=False, format=fmt)
+            # A GIF is made from an MP4 here: Manim's own GIF is 2-3x larger (see _gif).
+            config.update(write_to_movie=True, save_last_frame=False,
+                          format="mp4" if fmt == "gif" else fmt)
         try:
             with mn.tempconfig(config):
                 scene = scene_class()
@@ -261,12 +299,18 @@ def _render_scene(scene_class: type, output: Path, quality: str, fmt: str) -> Pa
             raise GeomcoreError(f"rendering failed: {type(err).__name__}: {err}") from None
         if not written.is_file():
             raise GeomcoreError(f"rendering failed: Manim wrote no {fmt} file")
+        if fmt == "gif":
+            written = _gif(written, written.with_suffix(".gif"))
         # Copy beside the output first so the final rename is atomic on its file system.
         fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part",
                                         dir=output.parent)
         os.close(fd)
         try:
             shutil.copyfile(written, tmp_name)
+            # mkstemp makes the file private (0600); give it the permissions of a new file.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp_name, 0o666 & ~umask)
             os.replace(tmp_name, output)
         except OSError as err:
             Path(tmp_name).unlink(missing_ok=True)

@@ -68,3 +68,16 @@ def test_the_recording_starts_from_the_shared_weights(tiny_dict):
     np.testing.assert_allclose(kernels[0], expected[0], rtol=0, atol=1e-7)
     np.testing.assert_allclose(biases[1], expected[3], rtol=0, atol=1e-7)
     assert trajectory.metadata["experiment"]["init_from"] == "circles-3d"
+
+
+def test_an_unused_init_from_keeps_the_config_hash(tiny_dict):
+    # Caches recorded before the field existed stay valid; a used one is another run.
+    import hashlib
+    import json
+
+    plain = _tiny(tiny_dict)
+    d = plain.to_dict()
+    del d["init_from"]
+    before = hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode())
+    assert plain.config_hash() == before.hexdigest()
+    assert _tiny(tiny_dict, init_from="circles-3d").config_hash() != plain.config_hash()

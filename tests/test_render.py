@@ -140,7 +140,24 @@ def test_gif_of_circles_3d_is_animated_and_under_10_mb(cached_lecture, tmp_path)
 
     with Image.open(out) as gif:
         assert gif.format == "GIF"
-        assert gif.n_frames >= 50
+        assert gif.n_frames == 150  # 10 s at 15 fps
+        durations = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            durations.append(gif.info["duration"])
+        gif.seek(0)
+        first = np.asarray(gif.convert("RGB"))
+        gif.seek(gif.n_frames - 1)
+        last = np.asarray(gif.convert("RGB"))
+    assert sum(durations) == 10_000  # ms
+    assert np.mean(np.abs(first.astype(int) - last.astype(int))) > 0.5  # it moves
+    # The GIF's palette shifts the background a little: its edge is one colour throughout,
+    # near the background, so nothing drawn touches the frame's edge.
+    corner = last[0, 0].astype(int)
+    assert np.all(np.abs(corner - BACKGROUND_RGB) <= 10)
+    edges = np.concatenate([last[:3].reshape(-1, 3), last[-3:].reshape(-1, 3),
+                            last[:, :3].reshape(-1, 3), last[:, -3:].reshape(-1, 3)])
+    assert np.all(edges == corner)
 
 
 @pytest.mark.parametrize(
