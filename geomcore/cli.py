@@ -155,10 +155,10 @@ def explore_cmd(source: str, output: Path, max_points: int) -> None:
 @click.option("--seconds", type=float, default=10.0, show_default=True,
               help="Length of the video in seconds (the last tenth holds the final state).")
 @click.option("--format", "fmt", default="mp4", show_default=True,
-              metavar="[mp4|gif|webm|png]",
-              help="A video, or png: a still of the final state (or of --epoch).")
+              metavar="[mp4|gif|webm|png|svg|pdf]",
+              help="A video, or a still (png; svg, pdf: vectors) of the final state or --epoch.")
 @click.option("--epoch", type=float, default=None,
-              help="With --format png: the epoch to show (default: the last).")
+              help="With a still format: the epoch to show (default: the last).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="The file to write (default: NAME.FORMAT in the current folder).")
 @click.option("--title", default=None,
@@ -205,13 +205,13 @@ def compare_cmd(sources: tuple[str, ...], quality: str, seconds: float, fmt: str
 
     Experiments are recorded first if they are not cached. Prints the file's path.
     """
-    from geomcore.render import FORMATS, MAX_COMPARED, QUALITIES, render_compare
+    from geomcore.render import FORMATS, MAX_COMPARED, QUALITIES, STILLS, render_compare
 
     if not 2 <= len(sources) <= MAX_COMPARED:
         raise GeomcoreError(f"compare takes 2 to {MAX_COMPARED} runs; got {len(sources)}")
     if quality not in QUALITIES:
         raise GeomcoreError(f"unknown quality {quality!r}; expected one of {sorted(QUALITIES)}")
-    videos = [f for f in FORMATS if f != "png"]
+    videos = [f for f in FORMATS if f not in STILLS]
     if fmt not in videos:
         raise GeomcoreError(f"unknown format {fmt!r}; expected one of {videos}")
     trajectories = [_load_source(s, progress=not quiet) for s in sources]

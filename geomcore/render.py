@@ -28,6 +28,7 @@ __all__ = [
     "FORMATS",
     "MAX_COMPARED",
     "QUALITIES",
+    "STILLS",
     "compare_scene_class",
     "default_title",
     "hidden_box",
@@ -44,8 +45,12 @@ QUALITIES: dict[str, str] = {
     "k": "fourk_quality",
 }
 
-#: Output formats: videos (Manim's ``format``) and a still of one epoch.
-FORMATS: tuple[str, ...] = ("mp4", "gif", "webm", "png")
+#: Output formats: videos (Manim's ``format``) and stills of one epoch (png, and the
+#: vector formats svg and pdf drawn by cairo).
+FORMATS: tuple[str, ...] = ("mp4", "gif", "webm", "png", "svg", "pdf")
+
+#: The formats that are a still of one epoch.
+STILLS: tuple[str, ...] = ("png", "svg", "pdf")
 
 #: The lecture's background colour (as in manim.cfg).
 BACKGROUND = "#101418"
@@ -189,13 +194,14 @@ def render_replay(trajectory: Trajectory, output: str | os.PathLike[str], *,
     seconds
         Video length, seconds (ignored for ``png``).
     fmt
-        One of :data:`FORMATS`; ``png`` is a still of ``epoch`` (the final state by default).
+        One of :data:`FORMATS`; ``png``, ``svg`` and ``pdf`` (:data:`STILLS`) are a still of
+        ``epoch`` (the final state by default), svg and pdf as vectors drawn by cairo.
     heading
         Text at the top of the frame.
     title
         Title above the hidden plane; :func:`default_title` when ``None``.
     epoch
-        Epoch shown by a ``png`` still (epochs); only with ``fmt="png"``.
+        Epoch shown by a still (epochs); only with a format in :data:`STILLS`.
 
     Returns
     -------
@@ -221,17 +227,100 @@ def render_replay(trajectory: Trajectory, output: str | os.PathLike[str], *,
     from geomcore.replay import Replay
 
     replay = Replay(trajectory)
-    if fmt == "png":
+    if fmt in STILLS:
         last = float(replay.epochs[-1])
         epoch = last if epoch is None else float(epoch)
         if not 0 <= epoch <= last:
             raise GeomcoreError(f"epoch {epoch:g} is outside the replayed run (0 to {last:g})")
     elif epoch is not None:
-        raise GeomcoreError("--epoch needs --format png (a still); a video shows every epoch")
+        raise GeomcoreError("--epoch needs a still (--format png, svg or pdf); a video shows "
+                            "every epoch")
 
     scene_class = replay_scene_class(replay, seconds=seconds, heading=heading, title=title,
                                      epoch=epoch)
+    if fmt in ("svg", "pdf"):
+        return _render_vector(scene_class, output, quality, fmt)
     return _render_scene(scene_class, output, quality, fmt)
+
+
+class _RGBContext:
+    """A cairo context whose ``set_source_rgba`` takes Manim camera's blue-green-red order.
+
+    Manim's Cairo camera draws into a little-endian ARGB32 image and so passes colours with
+    red and blue swapped; a vector surface needs them in order again.
+    """
+
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+    def set_source_rgba(self, b: float, g: float, r: float, a: float = 1.0) -> None:
+        self._ctx.set_source_rgba(r, g, b, a)
+
+
+def _render_vector(scene_class: type, output: Path, quality: str, fmt: str) -> Path:
+    """Draw the last state of ``scene_class`` as an SVG or PDF page with cairo.
+
+    The scene runs without rendering (Manim's ``dry_run``); then every mobject is drawn
+    through Manim's own Cairo camera onto a cairo vector surface of the quality's pixel size:
+    paths stay vectors, text is outlines, point clouds are small squares of the size Manim
+    draws their pixels.
+    """
+    import cairo
+    import manim as mn
+    import numpy as np
+
+    config: dict[str, Any] = {
+        "quality": QUALITIES[quality], "dry_run": True, "disable_caching": True,
+        "progress_bar": "none", "verbosity": "ERROR", "background_color": BACKGROUND,
+    }
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part",
+                                    dir=output.parent)
+    os.close(fd)
+    media = tempfile.TemporaryDirectory(prefix="geomcore-render-")
+    config["media_dir"] = media.name  # Manim caches its text outlines there, even dry
+    try:
+        with media, mn.tempconfig(config):
+            scene = scene_class()
+            scene.render()
+            camera = scene.renderer.camera
+            pw, ph = camera.pixel_width, camera.pixel_height
+            surface_type = cairo.SVGSurface if fmt == "svg" else cairo.PDFSurface
+            surface = surface_type(tmp_name, pw, ph)
+            if fmt == "svg":
+                surface.set_document_unit(cairo.SVGUnit.PX)  # pixels, as the png
+            ctx = cairo.Context(surface)
+            ctx.set_source_rgb(*mn.ManimColor(BACKGROUND).to_rgb())
+            ctx.paint()
+            fw, fh, fc = camera.frame_width, camera.frame_height, camera.frame_center
+            # Manim's own scene-to-pixel transform (Camera.get_cairo_context).
+            ctx.set_matrix(cairo.Matrix(pw / fw, 0, 0, -(ph / fh),
+                                        pw / 2 - fc[0] * pw / fw, ph / 2 + fc[1] * ph / fh))
+            for mob in mn.utils.family.extract_mobject_family_members(
+                    scene.mobjects, only_those_with_points=True):
+                if isinstance(mob, mn.VMobject):
+                    camera.display_vectorized(mob, _RGBContext(ctx))
+                elif isinstance(mob, mn.PMobject) and len(mob.points):
+                    ctx.new_path()  # the camera leaves the last VMobject's path set
+                    side = camera.adjusted_thickness(mob.stroke_width) * fw / pw
+                    for point, rgba in zip(mob.points, np.asarray(mob.rgbas)):
+                        ctx.set_source_rgba(*rgba)
+                        ctx.rectangle(point[0] - side / 2, point[1] - side / 2, side, side)
+                        ctx.fill()
+            surface.finish()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)
+        os.replace(tmp_name, output)
+    except GeomcoreError:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    except Exception as err:  # cairo/Manim failures: one line, nothing written
+        Path(tmp_name).unlink(missing_ok=True)
+        raise GeomcoreError(f"rendering failed: {type(err).__name__}: {err}") from None
+    return output
 
 
 #: Colours of a GIF's one shared palette (the lecture draws few colours; the rest blends).
@@ -460,7 +549,7 @@ def render_compare(trajectories: list[Trajectory], output: str | os.PathLike[str
             f"compare takes 2 to {MAX_COMPARED} runs; got {len(trajectories)}")
     if quality not in QUALITIES:
         raise GeomcoreError(f"unknown quality {quality!r}; expected one of {sorted(QUALITIES)}")
-    videos = [f for f in FORMATS if f != "png"]
+    videos = [f for f in FORMATS if f not in STILLS]
     if fmt not in videos:
         raise GeomcoreError(f"unknown format {fmt!r}; expected one of {videos}")
     if not seconds > 0:

@@ -167,7 +167,7 @@ def test_gif_of_circles_3d_is_animated_and_under_10_mb(cached_lecture, tmp_path)
         (["SYN", "--format", "avi"], "unknown format 'avi'"),
         (["SYN", "-q", "x"], "unknown quality 'x'"),
         (["SYN", "--seconds", "0"], "seconds must be > 0"),
-        (["SYN", "--epoch", "3"], "--epoch needs --format png"),
+        (["SYN", "--epoch", "3"], "--epoch needs a still"),
         (["SYN", "--format", "png", "--epoch", "99"], "epoch 99 is outside"),
     ],
 )
