@@ -14,9 +14,10 @@ from test_render import _border_is_background, _frames
 
 from geomcore.cli import main
 from geomcore.errors import GeomcoreError
-from geomcore.render import compare_scene_class, render_compare
+from geomcore.render import render_compare
 from geomcore.replay import Replay
 from geomcore.trajectory import Trajectory
+from geomcore.views import compare_scene_class
 from scenes.layout_probe import probe, text_boxes
 
 

@@ -13,8 +13,9 @@ from click.testing import CliRunner
 from helpers import synthetic_trajectory
 
 from geomcore.cli import main
-from geomcore.render import BACKGROUND, default_title, render_replay, replay_scene_class
+from geomcore.render import BACKGROUND, render_replay
 from geomcore.replay import Replay
+from geomcore.views import default_title, replay_scene_class
 from scenes.layout_probe import probe
 
 BACKGROUND_RGB = np.array([int(BACKGROUND[i : i + 2], 16) for i in (1, 3, 5)])

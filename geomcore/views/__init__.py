@@ -13,7 +13,9 @@ same tracker always agree. Laid out like Manim's own ``mobject/``, one family a 
 - :mod:`~geomcore.views.replay_panel`: input plane, hidden plane, readout, loss curve, the
   replay panel;
 - :mod:`~geomcore.views.anatomy`: a layer's steps, layers in 3-D, curve plots, fold panel;
-- :mod:`~geomcore.views.narrator`: captions, subcaptions and the optional voice.
+- :mod:`~geomcore.views.narrator`: captions, subcaptions and the optional voice;
+- :mod:`~geomcore.views.replay_scenes`: whole no-code scenes (``geomcore render`` and
+  ``compare``) and their vector stills.
 
 What it may import: Manim, numpy and the numpy side of geomcore (never TensorFlow). Within
 the package a module imports only those listed before it.
@@ -58,6 +60,16 @@ from geomcore.views.replay_panel import (
     MetricsReadout,
     ReplayPanel,
 )
+from geomcore.views.replay_scenes import (
+    BOUNDED_BOX,
+    HOLD_SHARE,
+    compare_scene_class,
+    default_title,
+    draw_vector,
+    hidden_box,
+    render_scene,
+    replay_scene_class,
+)
 from geomcore.views.style import (
     BOUNDARY_COLOR,
     CLASS_COLORS,
@@ -74,6 +86,7 @@ from geomcore.views.style import (
 # importable from here as they were from the single-module geomcore.views.
 __all__ = [
     "BOUNDARY_COLOR",
+    "BOUNDED_BOX",
     "CLASS_COLORS",
     "ClassPoints",
     "CurvePlot",
@@ -85,6 +98,7 @@ __all__ = [
     "GRID_COLOR",
     "GlyphText",
     "GridLines",
+    "HOLD_SHARE",
     "HiddenPlaneView",
     "InputPlaneView",
     "LayerMorphView",
@@ -104,8 +118,14 @@ __all__ = [
     "add_layered",
     "caption",
     "class_legend",
+    "compare_scene_class",
+    "default_title",
+    "draw_vector",
     "embed_scene",
     "frame_rect",
+    "hidden_box",
     "layer_box",
     "polylines_to_bezier",
+    "render_scene",
+    "replay_scene_class",
 ]
