@@ -1,4 +1,4 @@
-"""The ``geomcore`` command: list experiments, record trajectories, inspect them.
+"""The ``geomcore`` command: list, record, inspect, explore, render and compare runs.
 
 Bad input ends with a one-line error on stderr and a non-zero exit, never a traceback.
 """
@@ -150,6 +150,89 @@ def explore_cmd(source: str, output: Path, max_points: int) -> None:
         trajectory, _ = load_or_record(find_experiment(source), progress=False)
     path = write_explorer(trajectory, output, max_probe_points=max_points)
     click.echo(str(path))
+
+
+@main.command("render")
+@click.argument("source")
+@click.option("-q", "--quality", default="l", show_default=True, metavar="[l|m|h|k]",
+              help="As Manim's -ql/-qm/-qh/-qk: 480p15, 720p30, 1080p60, 2160p60.")
+@click.option("--seconds", type=float, default=10.0, show_default=True,
+              help="Length of the video in seconds (the last tenth holds the final state).")
+@click.option("--format", "fmt", default="mp4", show_default=True,
+              metavar="[mp4|gif|webm|png|svg|pdf]",
+              help="A video, or a still (png; svg, pdf: vectors) of the final state or --epoch.")
+@click.option("--epoch", type=float, default=None,
+              help="With a still format: the epoch to show (default: the last).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="The file to write (default: NAME.FORMAT in the current folder).")
+@click.option("--title", default=None,
+              help="Heading at the top of the frame (default: the run's name).")
+@click.option("--quiet", is_flag=True, help="No progress bar while recording.")
+@_one_line_errors
+def render_cmd(source: str, quality: str, seconds: float, fmt: str, epoch: float | None,
+               output: Path | None, title: str | None, quiet: bool) -> None:
+    """Render the replay of SOURCE (an experiment or a .npz trajectory); print the file's path.
+
+    An experiment (a shipped name or a .toml file) is recorded first if it is not cached.
+    """
+    from geomcore.render import FORMATS, QUALITIES, render_replay
+
+    # Check the cheap options before recording: a typo must not cost a training run.
+    if quality not in QUALITIES:
+        raise GeomcoreError(f"unknown quality {quality!r}; expected one of {sorted(QUALITIES)}")
+    if fmt not in FORMATS:
+        raise GeomcoreError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}")
+    trajectory = _load_source(source, progress=not quiet)
+    path = render_replay(
+        trajectory, output if output is not None else Path(f"{trajectory.name}.{fmt}"),
+        quality=quality, seconds=seconds, fmt=fmt, epoch=epoch,
+        heading=trajectory.name if title is None else title,
+    )
+    click.echo(str(path))
+
+
+@main.command("compare")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-q", "--quality", default="l", show_default=True, metavar="[l|m|h|k]",
+              help="As Manim's -ql/-qm/-qh/-qk: 480p15, 720p30, 1080p60, 2160p60.")
+@click.option("--seconds", type=float, default=10.0, show_default=True,
+              help="Length of the video in seconds (the last tenth holds the final state).")
+@click.option("--format", "fmt", default="mp4", show_default=True, metavar="[mp4|gif|webm]",
+              help="The video format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="The file to write (default: compare-A-B.FORMAT in the current folder).")
+@click.option("--quiet", is_flag=True, help="No progress bar while recording.")
+@_one_line_errors
+def compare_cmd(sources: tuple[str, ...], quality: str, seconds: float, fmt: str,
+                output: Path | None, quiet: bool) -> None:
+    """Render 2 to 4 runs (experiments or .npz files) side by side, same epoch at same time.
+
+    Experiments are recorded first if they are not cached. Prints the file's path.
+    """
+    from geomcore.render import FORMATS, MAX_COMPARED, QUALITIES, STILLS, render_compare
+
+    if not 2 <= len(sources) <= MAX_COMPARED:
+        raise GeomcoreError(f"compare takes 2 to {MAX_COMPARED} runs; got {len(sources)}")
+    if quality not in QUALITIES:
+        raise GeomcoreError(f"unknown quality {quality!r}; expected one of {sorted(QUALITIES)}")
+    videos = [f for f in FORMATS if f not in STILLS]
+    if fmt not in videos:
+        raise GeomcoreError(f"unknown format {fmt!r}; expected one of {videos}")
+    trajectories = [_load_source(s, progress=not quiet) for s in sources]
+    name = "compare-" + "-".join(t.name for t in trajectories)
+    path = render_compare(trajectories, output if output is not None else Path(f"{name}.{fmt}"),
+                          quality=quality, seconds=seconds, fmt=fmt)
+    click.echo(str(path))
+
+
+def _load_source(source: str, *, progress: bool) -> Trajectory:
+    """The trajectory of SOURCE: a ``.npz`` file, or an experiment recorded if needed."""
+    if Path(source).suffix == ".npz":
+        return Trajectory.load(source)
+    from geomcore.cache import load_or_record
+
+    trajectory, _ = load_or_record(find_experiment(source), progress=progress)
+    return trajectory
 
 
 def _recorded_setup(metadata: dict[str, Any]) -> dict[str, Any]:

@@ -459,6 +459,8 @@ class Experiment:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     grid: GridConfig = field(default_factory=GridConfig)
+    init_from: str = option("", doc="start from this experiment's initial weights (a shipped "
+                            "name or a .toml file; same layer shapes); empty: from seed")
     source: str = field(default="<memory>", compare=False)
 
     def __post_init__(self) -> None:
@@ -488,6 +490,8 @@ class Experiment:
             If the CSV file of a ``csv`` dataset cannot be read.
         """
         d = self.to_dict()
+        if not self.init_from:  # an unused init_from keeps the hashes (and caches) of before
+            del d["init_from"]
         if self.dataset.name == "csv":
             try:
                 digest = file_hash(self.dataset.params.get("path", ""))

@@ -15,7 +15,14 @@ from geomcore.experiment import OPTIMIZERS, Experiment
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["OUTPUT_LAYER", "build_model", "hidden_layer_names", "import_keras", "make_optimizer"]
+__all__ = [
+    "OUTPUT_LAYER",
+    "build_model",
+    "hidden_layer_names",
+    "import_keras",
+    "initial_weights_from",
+    "make_optimizer",
+]
 
 #: Name of the sigmoid output unit.
 OUTPUT_LAYER = "output"
@@ -49,11 +56,21 @@ def build_model(experiment: Experiment, *, seed: int | None = None) -> keras.Mod
         If given, Keras' global seed (``keras.utils.set_random_seed``) is set to it first;
         both trainers pass the recording plan's seed (the experiment's), so they start from
         the same weights.
+
+    An experiment with ``init_from`` starts from that experiment's initial weights
+    (:func:`initial_weights_from`) instead of its own seed's.
+
+    Raises
+    ------
+    ExperimentError
+        If ``init_from`` names no experiment, loops, or has other layer shapes.
     """
     # The widths need no check here: an Experiment is validated on construction (the viewed
     # layer is 2 or 3 units wide).
     widths = experiment.model.hidden_widths
     keras = import_keras()
+    # Built before the seed is set, so Keras' random state afterwards is as without it.
+    initial = initial_weights_from(experiment) if experiment.init_from else None
     if seed is not None:
         keras.utils.set_random_seed(seed)
     act = experiment.model.activation
@@ -64,7 +81,48 @@ def build_model(experiment: Experiment, *, seed: int | None = None) -> keras.Mod
     for name, w in zip(hidden_layer_names(widths), widths):
         h = keras.layers.Dense(w, activation=act, name=name)(h)
     out = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_LAYER)(h)
-    return keras.Model(inputs, out, name=experiment.name)
+    model = keras.Model(inputs, out, name=experiment.name)
+    if initial is not None:
+        model.set_weights(initial)
+    return model
+
+
+def initial_weights_from(experiment: Experiment, _seen: tuple[str, ...] = ()) -> list[Any]:
+    """The initial weights of the experiment named by ``experiment.init_from``.
+
+    Those are the weights that experiment's own :func:`build_model` starts from (its seed,
+    or in turn its ``init_from``), as ``model.get_weights()`` lists them: per layer the
+    kernel ``(inputs, units)`` then the bias ``(units,)``. :func:`build_model` calls it
+    before it sets its own seed.
+
+    Raises
+    ------
+    ExperimentError
+        If the named experiment cannot be found, the ``init_from`` chain loops, or its
+        layer shapes differ from this experiment's.
+    """
+    from geomcore.experiment import find_experiment
+
+    name = experiment.init_from
+    source = find_experiment(name)
+    chain = (*_seen, str(experiment.source))
+    if str(source.source) in chain:
+        raise ExperimentError(f"{experiment.source}: init_from {name!r} loops back "
+                              f"({' -> '.join((*chain, str(source.source)))})")
+    if source.init_from:
+        weights = initial_weights_from(source, chain)
+    else:
+        weights = build_model(source, seed=source.seed).get_weights()
+    widths = (2, *experiment.model.hidden_widths, 1)
+    own = [shape for fan_in, fan_out in zip(widths[:-1], widths[1:])
+           for shape in ((fan_in, fan_out), (fan_out,))]
+    theirs = [tuple(int(d) for d in w.shape) for w in weights]
+    if own != theirs:
+        raise ExperimentError(
+            f"{experiment.source}: init_from {name!r} has weight shapes {theirs}; expected "
+            f"the same shapes as this experiment's {own}"
+        )
+    return weights
 
 
 def make_optimizer(experiment: Experiment) -> keras.optimizers.Optimizer:

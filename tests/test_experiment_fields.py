@@ -40,7 +40,7 @@ def _keys_of_the_dataclasses() -> list[str]:
 def test_every_field_is_in_the_table_in_file_order():
     assert list(FIELDS) == _keys_of_the_dataclasses()
     assert list(FIELDS)[:4] == ["name", "seed", "description", "dataset.name"]
-    assert len(FIELDS) == 19  # 3 top-level keys, 16 in five sections
+    assert len(FIELDS) == 20  # 4 top-level keys (init_from last), 16 in five sections
 
 
 def test_table_defaults_are_the_dataclass_defaults():

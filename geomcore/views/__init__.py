@@ -15,7 +15,9 @@ same tracker always agree. Laid out like Manim's own ``mobject/``, one family a 
 - :mod:`~geomcore.views.anatomy`: a layer's steps, layers in 3-D, curve plots, fold panel;
 - :mod:`~geomcore.views.topology`: winding readout, nesting event mark, the inner ring's
   decision region, exact linear regions of a ReLU network;
-- :mod:`~geomcore.views.narrator`: captions, subcaptions and the optional voice.
+- :mod:`~geomcore.views.narrator`: captions, subcaptions and the optional voice;
+- :mod:`~geomcore.views.replay_scenes`: whole no-code scenes (``geomcore render`` and
+  ``compare``) and their vector stills.
 
 What it may import: Manim, numpy and the numpy side of geomcore (never TensorFlow). Within
 the package a module imports only those listed before it.
@@ -62,6 +64,15 @@ from geomcore.views.replay_panel import (
     MetricsReadout,
     ReplayPanel,
 )
+from geomcore.views.replay_scenes import (
+    BOUNDED_BOX,
+    HOLD_SHARE,
+    compare_scene_class,
+    default_title,
+    draw_vector,
+    render_scene,
+    replay_scene_class,
+)
 from geomcore.views.style import (
     BOUNDARY_COLOR,
     CLASS_COLORS,
@@ -84,6 +95,7 @@ from geomcore.views.topology import (
 # importable from here as they were from the single-module geomcore.views.
 __all__ = [
     "BOUNDARY_COLOR",
+    "BOUNDED_BOX",
     "CLASS_COLORS",
     "ClassPoints",
     "CurvePlot",
@@ -95,6 +107,7 @@ __all__ = [
     "GRID_COLOR",
     "GlyphText",
     "GridLines",
+    "HOLD_SHARE",
     "HiddenPlaneView",
     "InputPlaneView",
     "LayerMorphView",
@@ -119,10 +132,15 @@ __all__ = [
     "caption",
     "caption_markup",
     "class_legend",
+    "compare_scene_class",
+    "default_title",
+    "draw_vector",
     "embed_scene",
     "frame_rect",
     "layer_box",
     "markup_escape",
     "nesting_event_mark",
     "polylines_to_bezier",
+    "render_scene",
+    "replay_scene_class",
 ]

@@ -389,6 +389,9 @@ class ReplayPanel(Layered):
         The replay.
     title
         Shown above the hidden-plane view.
+    hidden_box
+        The hidden plane's visible box, layer units; tanh's range with a margin by default
+        (an unbounded activation such as ReLU needs :func:`geomcore.extents.layer_box`).
 
     Attributes
     ----------
@@ -397,7 +400,9 @@ class ReplayPanel(Layered):
         readout; ``None`` otherwise.
     """
 
-    def __init__(self, replay: Replay, *, title: str = "") -> None:
+    def __init__(self, replay: Replay, *, title: str = "",
+                 hidden_box: tuple[float, float, float, float] = (-1.15, 1.15, -1.15, 1.15),
+                 ) -> None:
         super().__init__()
         self.replay = replay
         verdict = replay.trajectory.learning_verdict()
@@ -406,7 +411,8 @@ class ReplayPanel(Layered):
         self.clock = mn.ValueTracker(0.0)
         # Laid out to leave the bottom 0.9 scene units to two lines of narration captions.
         self.hidden = HiddenPlaneView(replay, self.clock, center=(0.55, -0.1, 0), width=4.9,
-                                      title=title or "hidden layer before the output unit")
+                                      title=title or "hidden layer before the output unit",
+                                      box=hidden_box)
         self.input = InputPlaneView(replay, self.clock, center=(-4.95, 0.95, 0), width=3.0,
                                     title="input plane")
         self.metrics = MetricsReadout(replay, self.clock, corner=(3.75, 1.4, 0),
