@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OUTPUT_LAYER", "build_model", "hidden_layer_names", "import_keras", "make_optimizer"]
 
-#: Name of the sigmoid output unit.
+#: Name of the output layer: one sigmoid unit, or a softmax of K units (K classes).
 OUTPUT_LAYER = "output"
 
 
@@ -36,7 +36,9 @@ def hidden_layer_names(widths: tuple[int, ...] | list[int]) -> list[str]:
 
 
 def build_model(experiment: Experiment, *, seed: int | None = None) -> keras.Model:
-    """The experiment's network: ``Input(2) -> Dense(w, act)... -> Dense(1, sigmoid)``.
+    """The experiment's network: ``Input(2) -> Dense(w, act)... -> Dense(1, sigmoid)``, or
+    ``... -> Dense(K, softmax)`` with K = ``experiment.classes`` when the loss is
+    ``sparse_categorical_crossentropy`` (:attr:`~geomcore.experiment.Experiment.softmax_output`).
 
     Layers are named ``hidden_1 ... hidden_n`` and ``output``. Weights are initialised by
     Keras' defaults (Glorot uniform kernels, zero biases) from Keras' global seed.
@@ -63,7 +65,10 @@ def build_model(experiment: Experiment, *, seed: int | None = None) -> keras.Mod
     h = inputs
     for name, w in zip(hidden_layer_names(widths), widths):
         h = keras.layers.Dense(w, activation=act, name=name)(h)
-    out = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_LAYER)(h)
+    if experiment.softmax_output:
+        out = keras.layers.Dense(experiment.classes, activation="softmax", name=OUTPUT_LAYER)(h)
+    else:
+        out = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_LAYER)(h)
     return keras.Model(inputs, out, name=experiment.name)
 
 
