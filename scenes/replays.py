@@ -38,3 +38,15 @@ class Circles3dReplay(ExperimentReplay):
 
 class Circles4dReplay(ExperimentReplay):
     experiment = "circles-4d"
+
+
+class Spirals3Replay(ExperimentReplay):
+    experiment = "spirals-3"
+
+
+class Blobs4Replay(ExperimentReplay):
+    experiment = "blobs-4"
+
+
+class Sine2Replay(ExperimentReplay):
+    experiment = "sine-2"

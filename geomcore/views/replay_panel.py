@@ -27,6 +27,7 @@ import manim as mn
 import numpy as np
 
 from geomcore.extents import log_range
+from geomcore.regions import decision_regions, pulled_back_boundaries
 from geomcore.replay import Frame, Replay, boundary_contours
 from geomcore.views.layered import Layered
 from geomcore.views.primitives import (
@@ -50,9 +51,11 @@ from geomcore.views.style import (
     LABEL_FONT_SIZE,
     PLOT_FRAME_STROKE,
     READOUT_FONT_SIZE,
+    REGION_FILL_OPACITY,
     SMALL_FONT_SIZE,
     TITLE_FONT_SIZE,
     WARNING_COLOR,
+    class_colors,
 )
 
 log = logging.getLogger("geomcore")
@@ -139,21 +142,34 @@ class HiddenPlaneView(_PlaneView):
                          ("h<sub>1</sub>", "h<sub>2</sub>"))
         self.replay, self.clock = replay, clock
         self.labels = replay.trajectory.probe_labels
+        self.classes = replay.trajectory.classes
+        colors = class_colors(self.classes)
         frame = replay.frame(clock.get_value())
         self.grid = GridLines()
         if not show_grid:
             self.grid.set_stroke(opacity=0)
         self.clouds = {
-            c: ClassPoints(self.plane.to_scene(frame.probe[self.labels == c]), CLASS_COLORS[c])
-            for c in (0, 1)
+            c: ClassPoints(self.plane.to_scene(frame.probe[self.labels == c]), colors[c])
+            for c in range(self.classes)
         }
+        # A softmax output of K units: each class's cell (geomcore.regions), faint fill in
+        # the class's colour, edges in the boundary colour, below the grid and the points.
+        self.softmax = frame.network.widths[-1] > 1
+        self.regions = mn.VGroup(*(
+            mn.Polygon(mn.ORIGIN, mn.RIGHT, mn.UP, color=BOUNDARY_COLOR,
+                       stroke_width=DECISION_LINE_STROKE, fill_color=colors[c],
+                       fill_opacity=REGION_FILL_OPACITY)
+            for c in range(self.classes)
+        ) if self.softmax else ())
+        if self.softmax:
+            self.dynamic.add(self.regions)
         self.line = mn.Line(mn.LEFT, mn.RIGHT, color=BOUNDARY_COLOR,
                             stroke_width=DECISION_LINE_STROKE)
         self.no_boundary = GlyphText(
             len(self.NO_LINE), font_size=LABEL_FONT_SIZE, color=BOUNDARY_COLOR,
             anchor=self.frame.get_corner(mn.DL) + 0.15 * mn.UP + 0.15 * mn.RIGHT,
         )
-        self.dynamic.add(self.grid, self.clouds[0], self.clouds[1], self.line, self.no_boundary)
+        self.dynamic.add(self.grid, *self.clouds.values(), self.line, self.no_boundary)
         self.show(frame)
         self.follow(clock, lambda u: self.show(self.replay.frame(u)))
 
@@ -162,6 +178,8 @@ class HiddenPlaneView(_PlaneView):
         self.grid.set_lines(self.plane.to_scene(frame.grid))
         for c, cloud in self.clouds.items():
             cloud.set_positions(self.plane.to_scene(frame.probe[self.labels == c]))
+        if self.softmax:
+            return self._show_regions(frame)
         segment = frame.decision_segment(self.plane.box)
         if segment is None:
             self.line.set_stroke(opacity=0)
@@ -173,6 +191,20 @@ class HiddenPlaneView(_PlaneView):
             self.line.put_start_and_end_on(start, end)
             self.line.set_stroke(opacity=1)
             self.no_boundary.set_text("")
+        return self
+
+    def _show_regions(self, frame: Frame) -> HiddenPlaneView:
+        """The K classes' cells of ``frame``'s output layer (a class owning none is hidden)."""
+        self.line.set_stroke(opacity=0)
+        self.no_boundary.set_text("")
+        kernel, bias = frame.network.class_weights()
+        for polygon, cell in zip(self.regions, decision_regions(kernel, bias, self.plane.box)):
+            if cell is None:
+                polygon.set_fill(opacity=0).set_stroke(opacity=0)
+                continue
+            corners = self.plane.to_scene(cell)
+            polygon.set_points_as_corners(np.vstack([corners, corners[:1]]))
+            polygon.set_fill(opacity=REGION_FILL_OPACITY).set_stroke(opacity=1)
         return self
 
 
@@ -204,19 +236,24 @@ class InputPlaneView(_PlaneView):
         self.grid = Polylines(GRID_COLOR, stroke_width=FAINT_GRID_STROKE, stroke_opacity=0.35)
         self.grid.set_polylines(self.plane.to_scene(traj.grid_inputs[:, :: 10]))
         labels = traj.probe_labels
+        colors = class_colors(traj.classes)
         self.clouds = {
-            c: ClassPoints(self.plane.to_scene(traj.probe_inputs[labels == c]), CLASS_COLORS[c])
-            for c in (0, 1)
+            c: ClassPoints(self.plane.to_scene(traj.probe_inputs[labels == c]), colors[c])
+            for c in range(traj.classes)
         }
         self.boundary = Polylines(BOUNDARY_COLOR, stroke_width=BOUNDARY_STROKE)
-        self.static.add(self.grid, self.clouds[0], self.clouds[1])
+        self.static.add(self.grid, *self.clouds.values())
         self.dynamic.add(self.boundary)
         self.show(replay.frame(clock.get_value()))
         self.follow(clock, lambda u: self.show(self.replay.frame(u)))
 
     def show(self, frame: Frame) -> InputPlaneView:
         """Draw the boundary of ``frame``'s network."""
-        curves = boundary_contours(frame.network, self.plane.box, self.resolution)
+        if frame.network.widths[-1] > 1:  # softmax: where the two largest logits tie
+            curves = [c for c, _ in pulled_back_boundaries(frame.network, self.plane.box,
+                                                           self.resolution)]
+        else:
+            curves = boundary_contours(frame.network, self.plane.box, self.resolution)
         self.boundary.set_polylines([self.plane.to_scene(c) for c in curves])
         return self
 
