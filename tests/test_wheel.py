@@ -124,4 +124,4 @@ def test_the_installed_wheel_lists_trains_and_inspects_from_an_empty_folder(inst
     assert summary["diverged"] is False and summary["no_learning"] is False
 
     again = _run([geomcore, "list"], empty, env).stdout.splitlines()
-    assert "  recorded" in again[1] and "not recorded" in again[0]
+    assert "  recorded" in again[2] and "not recorded" in again[1]
