@@ -105,3 +105,15 @@ def test_rendered_region_colours_follow_the_networks_argmax(replay_k3):
     # Sky blue and green at 18 % differ by 21 levels at most: a rare pixel is ambiguous.
     assert np.mean(nearest[exact] == owner[keep][exact]) > 0.99
     assert np.mean(nearest == owner[keep]) > 0.8
+
+
+def test_readout_adds_per_class_accuracy_for_k_classes(replay_k3):
+    panel = ReplayPanel(replay_k3)
+    panel.clock.set_value(1.0)
+    panel.dynamic.update(0)
+    frame = replay_k3.frame(1.0)
+    traj = replay_k3.trajectory
+    pred = frame.network.predict(traj.probe_inputs)
+    want = [f"{100 * np.mean(pred[traj.probe_labels == c] == c):5.1f}%" for c in range(3)]
+    assert [line.string for line in panel.metrics.class_lines] == want
+    assert len(panel.metrics.lines) == 3

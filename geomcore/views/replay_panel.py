@@ -296,7 +296,8 @@ class MetricsReadout(Layered):
 
     The epoch shown is the epoch of the interpolated weights, rounded down: the true epoch
     in progress. Accuracy and loss are the recorded values on the whole dataset,
-    interpolated between snapshots.
+    interpolated between snapshots. With K > 2 classes one more line per class, in its
+    colour, gives the accuracy on that class's probe points (the network shown).
 
     Parameters
     ----------
@@ -324,6 +325,19 @@ class MetricsReadout(Layered):
         self.lines = [GlyphText(8, font_size=font_size, anchor=a + advance * mn.RIGHT)
                       for a in anchors]
         self.dynamic.add(*self.lines)
+        traj = replay.trajectory
+        self.class_lines: list[GlyphText] = []
+        if traj.classes > 2:
+            colors = class_colors(traj.classes)
+            for c in range(traj.classes):
+                anchor = self.corner + (3.5 + c) * 1.6 * self.step * mn.DOWN
+                name = f"class {c}"
+                self.static.add(GlyphText(len(name), font_size=font_size, anchor=anchor,
+                                          color=colors[c]).set_text(name))
+                self.class_lines.append(GlyphText(8, font_size=font_size,
+                                                  anchor=anchor + advance * mn.RIGHT,
+                                                  color=colors[c]))
+            self.dynamic.add(*self.class_lines)
         self.show(replay.frame(clock.get_value()))
         self.follow(clock, lambda u: self.show(self.replay.frame(u)))
 
@@ -335,9 +349,20 @@ class MetricsReadout(Layered):
             f"{frame.loss:7.4f}",
         ]
 
+    def class_strings(self, frame: Frame) -> list[str]:
+        """Per-class accuracy on the probe points for ``frame`` (K > 2 classes; else empty)."""
+        if not self.class_lines:
+            return []
+        traj = self.replay.trajectory
+        with np.errstate(all="ignore"):
+            per = frame.network.per_class_accuracy(traj.probe_inputs, traj.probe_labels)
+        return [f"{100 * a:5.1f}%" if np.isfinite(a) else "    -" for a in per]
+
     def show(self, frame: Frame) -> MetricsReadout:
-        """Show ``frame``'s epoch, accuracy and loss."""
+        """Show ``frame``'s epoch, accuracy and loss (and per-class accuracy for K > 2)."""
         for line, string in zip(self.lines, self.strings(frame)):
+            line.set_text(string)
+        for line, string in zip(self.class_lines, self.class_strings(frame)):
             line.set_text(string)
         return self
 
