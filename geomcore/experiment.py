@@ -40,9 +40,9 @@ from geomcore.textfile import read_toml
 
 __all__ = [
     "ACTIVATIONS",
+    "CATEGORICAL_LOSS",
     "EXPERIMENTS_DIR",
     "FIELDS",
-    "CATEGORICAL_LOSS",
     "LOSSES",
     "MAX_SEED",
     "OPTIMIZERS",

@@ -117,3 +117,15 @@ def test_readout_adds_per_class_accuracy_for_k_classes(replay_k3):
     want = [f"{100 * np.mean(pred[traj.probe_labels == c] == c):5.1f}%" for c in range(3)]
     assert [line.string for line in panel.metrics.class_lines] == want
     assert len(panel.metrics.lines) == 3
+
+
+def test_legend_names_k_classes_in_their_colours():
+    from geomcore.views.primitives import class_legend
+
+    legend = class_legend({c: f"arm {c}" for c in range(3)}, font_size=20)
+    dots = [row[0] for row in legend]
+    want = [class_colors(3)[c].to_hex() for c in (2, 1, 0)]
+    assert [d.get_color().to_hex() for d in dots] == want
+    two = class_legend({0: "inner", 1: "outer"}, font_size=20)
+    assert [row[0].get_color().to_hex() for row in two] == [CLASS_COLORS[1].to_hex(),
+                                                            CLASS_COLORS[0].to_hex()]
