@@ -98,7 +98,7 @@ def inspect_cmd(path: Path, as_json: bool) -> None:
         return
     widths = "-".join(str(w) for w in summary["widths"])
     acts = summary["activations"]
-    # One name when every hidden layer shares it (the output unit is always sigmoid).
+    # One name when every hidden layer shares it (the output: sigmoid, or softmax for K).
     shown = acts[0] if len(set(acts[:-1])) == 1 else ", ".join(acts)
     name = summary["experiment"]
     click.echo(f"experiment      {name}" if name is not None else
@@ -116,6 +116,10 @@ def inspect_cmd(path: Path, as_json: bool) -> None:
                f"{summary['steps']} steps)")
     click.echo(f"final loss      {summary['final_loss']:.6f}")
     click.echo(f"final accuracy  {summary['final_accuracy']:.4f}")
+    if summary["classes"] > 2:
+        click.echo("per-class acc   " + "  ".join(
+            f"{c}: {a:.4f}" if a is not None else f"{c}: -"
+            for c, a in enumerate(summary["per_class_accuracy"])) + "  (probe points)")
     if summary["diverged"]:
         at = summary["diverged_at_epoch"]
         click.echo(f"DIVERGED        at epoch {at:g}: a value became non-finite; "

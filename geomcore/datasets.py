@@ -1,7 +1,8 @@
-"""Two-class datasets in the plane.
+"""Datasets in the plane with K >= 2 classes.
 
 Every generator takes keyword-only options and a ``seed``, and returns inputs ``x`` of shape
-``(n, 2)`` (float32, data units) and labels ``y`` of shape ``(n,)`` (int64, values 0 and 1).
+``(n, 2)`` (float32, data units) and labels ``y`` of shape ``(n,)`` (int64, values 0 … K-1).
+The lecture's datasets have two classes; :func:`blobs` and :func:`spirals` take ``classes``.
 The dataset ``csv`` reads the user's own points from a file instead (:func:`load_csv`).
 Numpy only: this module never imports TensorFlow or Manim.
 """
@@ -22,6 +23,9 @@ from geomcore.textfile import read_text
 
 __all__ = [
     "CSV_COLUMNS",
+    "CURVES",
+    "above_curve",
+    "blobs",
     "DATASETS",
     "concentric_circles",
     "csv_points",
@@ -32,6 +36,7 @@ __all__ = [
     "gaussian_blobs",
     "load_csv",
     "make_dataset",
+    "spirals",
     "two_moons",
     "two_spirals",
     "xor_quadrants",
@@ -230,37 +235,243 @@ def gaussian_blobs(
     return _finish([left, right], [0, 1])
 
 
+# -- K classes ----------------------------------------------------------------------------
+
+
+def _check_classes(classes: object, *, smallest: int = 2, largest: int = 8) -> int:
+    if (isinstance(classes, bool) or not isinstance(classes, (int, np.integer))
+            or not smallest <= classes <= largest):
+        raise DatasetError(
+            f"classes must be an integer from {smallest} to {largest}. "
+            f"Received: classes={classes!r}"
+        )
+    return int(classes)
+
+
+def blobs(
+    *,
+    classes: int = 3,
+    n_per_class: int = 1_000,
+    radius: float = 1.0,
+    std: float = 0.2,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` isotropic Gaussian blobs whose centres sit evenly on a circle.
+
+    Centre of class ``k`` (``k = 0 … K-1``): ``radius * (cos a_k, sin a_k)`` with
+    ``a_k = pi/2 + 2 pi k / K``, so class 0 is at the top and the classes go round
+    anticlockwise. Each point is its centre plus Gaussian noise of standard deviation
+    ``std`` on each coordinate.
+
+    Parameters
+    ----------
+    classes
+        Number of classes K, 2 to 8.
+    n_per_class
+        Points in each blob.
+    radius
+        Distance of every centre from the origin, data units.
+    std
+        Standard deviation of each blob, data units.
+    seed
+        Seed of the noise.
+
+    Returns
+    -------
+    x : ndarray of shape (K * n_per_class, 2), float32
+        Class 0's points first, then class 1's, and so on.
+    y : ndarray of shape (K * n_per_class,), int64
+        Labels 0 … K-1, ``n_per_class`` of each.
+
+    Raises
+    ------
+    DatasetError
+        If ``classes`` is not an integer from 2 to 8, ``n_per_class`` is not a positive
+        integer, or ``radius``/``std`` is negative.
+    """
+    k = _check_classes(classes)
+    n = _check_positive_int("n_per_class", n_per_class)
+    r = _check_non_negative("radius", radius)
+    sigma = _check_non_negative("std", std)
+    rng = np.random.default_rng(seed)
+    angles = np.pi / 2 + 2 * np.pi * np.arange(k) / k
+    centres = r * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    parts = [c + rng.normal(0.0, sigma, size=(n, 2)) for c in centres]
+    return _finish(parts, list(range(k)))
+
+
+def spirals(
+    *,
+    classes: int = 3,
+    n_per_class: int = 1_000,
+    turns: float = 1.0,
+    noise: float = 0.02,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` interleaved Archimedean spirals (arms), arm ``k`` turned by ``2 pi k / K``.
+
+    Along each arm the radius grows linearly from 0.1 to 1 (data units) over ``turns``
+    turns: arm ``k`` is ``(0.1 + 0.9 s) * (cos t, sin t)``, ``t = 2 pi (turns s + k / K)``,
+    ``s`` evenly spaced in ``[0, 1]``, plus Gaussian noise of standard deviation ``noise`` on
+    each coordinate. With K = 2 and ``turns = 1.5`` the arms are those of
+    :func:`two_spirals` (the noise is drawn differently).
+
+    Parameters
+    ----------
+    classes
+        Number of arms (classes) K, 2 to 8.
+    n_per_class
+        Points on each arm.
+    turns
+        Turns of each arm.
+    noise
+        Standard deviation of the Gaussian noise, data units.
+    seed
+        Seed of the noise.
+
+    Returns
+    -------
+    x : ndarray of shape (K * n_per_class, 2), float32
+        Arm 0 first, then arm 1, and so on.
+    y : ndarray of shape (K * n_per_class,), int64
+        Labels 0 … K-1 (the arm), ``n_per_class`` of each.
+
+    Raises
+    ------
+    DatasetError
+        If ``classes`` is not an integer from 2 to 8, ``n_per_class`` is not a positive
+        integer, or ``turns``/``noise`` is negative.
+    """
+    k = _check_classes(classes)
+    n = _check_positive_int("n_per_class", n_per_class)
+    t_turns = _check_non_negative("turns", turns)
+    sigma = _check_non_negative("noise", noise)
+    rng = np.random.default_rng(seed)
+    s = np.linspace(0.0, 1.0, n)
+    radius = 0.1 + 0.9 * s
+    parts = []
+    for arm in range(k):
+        angle = 2.0 * np.pi * (t_turns * s + arm / k)
+        points = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        parts.append(points + rng.normal(0.0, sigma, size=points.shape))
+    return _finish(parts, list(range(k)))
+
+
+#: The curves ``y = f(x)`` of :func:`above_curve`, for ``x`` in ``[-1, 1]`` (data units).
+CURVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sine": lambda x: 0.5 * np.sin(np.pi * x),
+    "cubic": lambda x: x**3,
+    "abs": lambda x: np.abs(x) - 0.5,
+    "step": lambda x: np.where(x < 0.0, -0.5, 0.5),
+}
+
+
+def above_curve(
+    *,
+    curve: str = "sine",
+    n_per_class: int = 2_000,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points in the square ``[-1, 1]^2``; class 1 above the curve ``y = f(x)``, class 0 below.
+
+    The curves (:data:`CURVES`): ``"sine"`` ``f(x) = 0.5 sin(pi x)`` (one period),
+    ``"cubic"`` ``f(x) = x^3``, ``"abs"`` ``f(x) = |x| - 0.5`` and ``"step"``
+    ``f(x) = -0.5`` for ``x < 0``, ``0.5`` otherwise. Points are drawn uniformly in the
+    square and labelled by the sign of ``y - f(x)`` until each class has ``n_per_class``
+    of them (so the classes are balanced exactly); then Gaussian noise of standard
+    deviation ``noise`` is added to each coordinate, which moves some points across the
+    curve (label noise near the boundary).
+
+    Parameters
+    ----------
+    curve
+        One of ``"sine"``, ``"cubic"``, ``"abs"``, ``"step"``.
+    n_per_class
+        Points of each class.
+    noise
+        Standard deviation of the Gaussian noise, data units.
+    seed
+        Seed of the sampling and the noise.
+
+    Returns
+    -------
+    x : ndarray of shape (2 * n_per_class, 2), float32
+        Class 0 (below) first, then class 1 (above).
+    y : ndarray of shape (2 * n_per_class,), int64
+
+    Raises
+    ------
+    DatasetError
+        If ``curve`` is not one of the four, ``n_per_class`` is not a positive integer, or
+        ``noise`` is negative.
+    """
+    if curve not in CURVES:
+        raise DatasetError(f"unknown curve {curve!r}; expected one of {sorted(CURVES)}")
+    n = _check_positive_int("n_per_class", n_per_class)
+    sigma = _check_non_negative("noise", noise)
+    f = CURVES[curve]
+    rng = np.random.default_rng(seed)
+    below: list[np.ndarray] = []
+    above: list[np.ndarray] = []
+    n_below = n_above = 0
+    # Rejection sampling: each curve leaves at least a quarter of the square to each class,
+    # so a few rounds suffice.
+    while n_below < n or n_above < n:
+        p = rng.uniform(-1.0, 1.0, size=(max(4 * n, 64), 2))
+        is_above = p[:, 1] > f(p[:, 0])
+        below.append(p[~is_above])
+        above.append(p[is_above])
+        n_below += int((~is_above).sum())
+        n_above += int(is_above.sum())
+    lower = np.concatenate(below)[:n]
+    upper = np.concatenate(above)[:n]
+    lower = lower + rng.normal(0.0, sigma, size=lower.shape)
+    upper = upper + rng.normal(0.0, sigma, size=upper.shape)
+    return _finish([lower, upper], [0, 1])
+
+
 #: Columns a CSV of points must name in its header line (in any order).
 CSV_COLUMNS = ("x1", "x2", "label")
 
 
-def load_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+def load_csv(path: str | Path, *, classes: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Read points and labels from a CSV file with the header ``x1,x2,label``.
 
     The first line names the columns (any order; other columns are ignored); every other
     non-blank line is one point: ``x1`` and ``x2`` finite numbers (data units), ``label``
-    0 or 1. Both classes must be present. UTF-8 text, with or without a byte-order mark.
+    an integer class 0 … K-1 (0 or 1 for the default K = 2). Every class must be present.
+    UTF-8 text, with or without a byte-order mark.
 
     Parameters
     ----------
     path
         The CSV file.
+    classes
+        Number of classes K, 2 to 8.
 
     Returns
     -------
     x : ndarray of shape (n, 2), float32
         The points, in file order.
     y : ndarray of shape (n,), int64
-        Their labels, 0 or 1.
+        Their labels, 0 … K-1.
 
     Raises
     ------
     DatasetError
         Naming the file (and the line and column where there is one) if the file is missing
         or unreadable, is not UTF-8 text, has no header or lacks a column, a row has too few
-        fields, a value is not a number or not finite, a label is not 0 or 1 (more than two
-        classes), or only one class is present.
+        fields, a value is not a number or not finite, a label is not one of 0 … K-1, or a
+        class has no point; or if ``classes`` is not an integer from 2 to 8.
     """
+    k = _check_classes(classes)
+    if k == 2:
+        labels_rule = "labels must be 0 or 1 (two classes)"
+        all_classes = "both classes 0 and 1"
+    else:
+        labels_rule = f"labels must be integers 0 to {k - 1} ({k} classes)"
+        all_classes = f"every class 0 to {k - 1}"
     if not str(path).strip():
         raise DatasetError("dataset 'csv' needs a file: path = \"points.csv\" (x1,x2,label)")
     path = Path(path)
@@ -309,32 +520,41 @@ def load_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
                     f"{path}, line {line}, column {column!r}: {field!r} is not finite; "
                     "expected a finite number"
                 )
-            if column == "label" and value not in (0.0, 1.0):
+            if column == "label" and not (value.is_integer() and 0 <= value < k):
                 raise DatasetError(
-                    f"{path}, line {line}, column 'label': {field!r} is not a class; labels "
-                    "must be 0 or 1 (two classes)"
+                    f"{path}, line {line}, column 'label': {field!r} is not a class; "
+                    f"{labels_rule}"
                 )
             values[i, j] = value
     if values.shape[0] == 0:
-        raise DatasetError(f"{path}: no data rows after the header; expected points of both "
-                           "classes 0 and 1")
+        raise DatasetError(f"{path}: no data rows after the header; expected points of "
+                           f"{all_classes}")
     if np.any(np.abs(values[:, :2]) > np.finfo(np.float32).max):
         raise DatasetError(f"{path}: coordinates too large for float32; expected |x| < 3e38")
     x = values[:, :2].astype(np.float32)
     y = values[:, 2].astype(np.int64)
     present = sorted(set(y.tolist()))
-    if present != [0, 1]:
+    if len(present) == 1:
         raise DatasetError(
-            f"{path}: every point has label {present[0]}; expected both classes 0 and 1"
+            f"{path}: every point has label {present[0]}; expected {all_classes}"
+        )
+    missing_classes = sorted(set(range(k)) - set(present))
+    if missing_classes:
+        raise DatasetError(
+            f"{path}: no point has label {', '.join(map(str, missing_classes))}; expected "
+            f"{all_classes}"
         )
     return x, y
 
 
-def csv_points(*, path: str = "", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def csv_points(
+    *, path: str = "", classes: int = 2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """The dataset ``csv``: points and labels read from a file by :func:`load_csv`.
 
-    ``seed`` is accepted like every generator's and ignored: the file fixes the data. In an
-    experiment file, ``path`` is relative to the experiment file.
+    ``classes`` is the number of classes K the labels run over (0 … K-1). ``seed`` is
+    accepted like every generator's and ignored: the file fixes the data. In an experiment
+    file, ``path`` is relative to the experiment file.
 
     Returns
     -------
@@ -348,7 +568,7 @@ def csv_points(*, path: str = "", seed: int = 0) -> tuple[np.ndarray, np.ndarray
     """
     if not isinstance(path, (str, Path)):
         raise DatasetError(f"path must be a string. Received: path={path!r}")
-    return load_csv(path)
+    return load_csv(path, classes=classes)
 
 
 DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
@@ -357,6 +577,9 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "xor_quadrants": xor_quadrants,
     "two_spirals": two_spirals,
     "gaussian_blobs": gaussian_blobs,
+    "blobs": blobs,
+    "spirals": spirals,
+    "above_curve": above_curve,
     "csv": csv_points,
 }
 

@@ -72,6 +72,8 @@ JIT_COMPILE = True
 _KERAS_LOSSES = {
     "mse": keras.losses.MeanSquaredError,
     "binary_crossentropy": keras.losses.BinaryCrossentropy,
+    # Labels (n, 1) as class indices against a softmax of K units.
+    "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
 }
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -39,6 +40,7 @@ from geomcore.textfile import read_toml
 
 __all__ = [
     "ACTIVATIONS",
+    "CATEGORICAL_LOSS",
     "EXPERIMENTS_DIR",
     "FIELDS",
     "LOSSES",
@@ -67,8 +69,12 @@ EXPERIMENTS_DIR: Traversable = files("geomcore") / "data" / "experiments"
 # here only: the validator, the model builder (geomcore.models) and the CLI read these.
 #: Hidden-layer activations (``model.activation``); ``abs`` is ``|x|``, the others Keras'.
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear", "abs")
-#: Losses (``training.loss``), Keras' losses of the same name.
-LOSSES = ("mse", "binary_crossentropy")
+#: Losses (``training.loss``), Keras' losses of the same name. The first two train one
+#: sigmoid output unit (two classes); ``sparse_categorical_crossentropy`` a softmax output of
+#: K units, one per class of the data (labels 0 … K-1, K >= 2).
+LOSSES = ("mse", "binary_crossentropy", "sparse_categorical_crossentropy")
+#: The loss that makes the output a softmax of K units (:attr:`Experiment.softmax_output`).
+CATEGORICAL_LOSS = "sparse_categorical_crossentropy"
 #: Optimizers (``training.optimizer``): Keras' SGD (with ``training.momentum``) and Adam.
 OPTIMIZERS = ("sgd", "adam")
 #: Trainers that record an experiment (``geomcore train --trainer``): the in-graph engine and
@@ -382,7 +388,9 @@ class ModelConfig:
 class TrainingConfig:
     """Loss, optimizer and schedule. ``learning_rate`` is per step; ``epochs`` full passes."""
 
-    loss: str = option("mse", choices=LOSSES, doc="loss on the sigmoid output")
+    loss: str = option("mse", choices=LOSSES,
+                       doc="loss: on the sigmoid output, or on a softmax of K units "
+                       "(sparse_categorical_crossentropy)")
     optimizer: str = option("sgd", choices=OPTIMIZERS, doc="Keras optimizer")
     learning_rate: float = option(0.005, "float", check=_positive,
                                   expected="a positive finite number", doc="step size")
@@ -465,6 +473,24 @@ class Experiment:
 
     def __post_init__(self) -> None:
         _validate(self)
+
+    @functools.cached_property
+    def classes(self) -> int:
+        """Number of classes K of the data, read from the data: the largest label + 1.
+
+        Generates one point per class (``n_per_class = 1``) or reads the CSV file.
+        """
+        probe = dict(self.dataset.params)
+        if "n_per_class" in probe:
+            probe["n_per_class"] = 1
+        _, y = DATASETS[self.dataset.name](seed=0, **probe)
+        return int(np.max(y)) + 1
+
+    @property
+    def softmax_output(self) -> bool:
+        """Whether the output layer is a softmax of :attr:`classes` units (the loss is
+        ``sparse_categorical_crossentropy``) rather than one sigmoid unit."""
+        return self.training.loss == CATEGORICAL_LOSS
 
     @property
     def viewed_width(self) -> int:
@@ -589,7 +615,7 @@ def _validate(e: Experiment) -> None:
                 raise fail("dataset.n_per_class", probe["n_per_class"], "a positive integer")
             probe["n_per_class"] = 1
         with np.errstate(all="raise"):
-            x, _ = DATASETS[e.dataset.name](seed=0, **probe)
+            x, labels = DATASETS[e.dataset.name](seed=0, **probe)
         if not np.all(np.isfinite(x)):
             raise DatasetError(f"the parameters {_show(e.dataset.params)} give points that are "
                                "not finite; expected smaller values")
@@ -613,6 +639,11 @@ def _validate(e: Experiment) -> None:
         )
     if e.training.momentum and e.training.optimizer != "sgd":
         raise fail("training.momentum", e.training.momentum, "0 unless optimizer = 'sgd'")
+    classes = int(np.max(labels)) + 1
+    if classes > 2 and e.training.loss != CATEGORICAL_LOSS:
+        raise fail("training.loss", e.training.loss,
+                   f"'{CATEGORICAL_LOSS}' for a dataset of {classes} classes (a sigmoid unit "
+                   "separates two)")
 
 
 def _field_table() -> dict[str, FieldSpec]:

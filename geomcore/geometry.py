@@ -24,6 +24,7 @@ __all__ = [
     "grid_lines",
     "padded_bounds",
     "sigmoid",
+    "softmax",
 ]
 
 
@@ -36,6 +37,16 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     ez = np.exp(z[~pos])
     out[~pos] = ez / (1.0 + ez)
     return out
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, ``exp(z_i - max z) / sum_j exp(z_j - max z)``.
+
+    Subtracting the row's largest logit first keeps ``exp`` from overflowing (as Keras does).
+    """
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
 
 
 def _softplus(z: np.ndarray) -> np.ndarray:
@@ -81,6 +92,8 @@ ACTIVATION_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "softsign": lambda z: z / (1.0 + np.abs(z)),
     "hard_sigmoid": _hard_sigmoid,
     "hard_tanh": lambda z: np.clip(z, -1.0, 1.0),
+    # Not element-wise: over a layer's units (the last axis), the K-class output layer's.
+    "softmax": softmax,
 }
 
 
@@ -222,26 +235,81 @@ class Network:
         return (h @ self.kernels[-1].astype(np.float64) + self.biases[-1].astype(np.float64))[:, 0]
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """Probability of class 1 for each point, shape (n,)."""
+        """Probability of class 1 for each point, shape (n,) (the output layer's first column;
+        for a softmax output that is class 0's probability: use :meth:`class_probabilities`)."""
         return self.forward(x)[:, 0]
 
+    @property
+    def classes(self) -> int:
+        """Number of classes K: 2 for one sigmoid output unit, else the output layer's units."""
+        return 2 if self.widths[-1] == 1 else self.widths[-1]
+
+    def class_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The output layer as K class logits: kernel of shape (k, K) and bias of shape (K,).
+
+        A softmax output layer is returned as it is. One sigmoid unit ``z = w.h + c`` is
+        written as the two logits ``(0, z)``: ``softmax((0, z))_1 = sigmoid(z)``, so both
+        outputs have the same decision boundary ``z_1 = z_0`` (float64).
+        """
+        kernel = self.kernels[-1].astype(np.float64)
+        bias = self.biases[-1].astype(np.float64)
+        if self.widths[-1] == 1:
+            return (np.hstack([np.zeros_like(kernel), kernel]), np.concatenate([[0.0], bias]))
+        return kernel, bias
+
+    def class_logits(self, x: np.ndarray) -> np.ndarray:
+        """The K class logits of each point (see :meth:`class_weights`), shape (n, K)."""
+        h = self.forward(x, upto=self.n_layers - 2) if self.n_layers > 1 else np.asarray(x)
+        kernel, bias = self.class_weights()
+        return np.asarray(h, dtype=np.float64) @ kernel + bias
+
+    def class_probabilities(self, x: np.ndarray) -> np.ndarray:
+        """Probability of each class, shape (n, K); ``(1 - p, p)`` for a sigmoid unit."""
+        out = self.forward(x)
+        if self.widths[-1] == 1:
+            return np.hstack([1.0 - out, out])
+        return out
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predicted class of each point, shape (n,), int64: ``p > 0.5`` for a sigmoid unit
+        (as :meth:`accuracy` has always thresholded), else the argmax of the logits."""
+        if self.widths[-1] == 1:
+            return (self.predict_proba(x) > 0.5).astype(np.int64)
+        return np.argmax(self.class_logits(x), axis=1).astype(np.int64)
+
     def accuracy(self, x: np.ndarray, y: np.ndarray) -> float:
-        """Fraction of points whose thresholded output (p > 0.5) equals the label."""
-        return _accuracy(self.predict_proba(x), y)
+        """Fraction of points whose predicted class (:meth:`predict`) equals the label."""
+        if self.widths[-1] == 1:
+            return _accuracy(self.predict_proba(x), y)
+        return float(np.mean(self.predict(x) == np.asarray(y)))
+
+    def per_class_accuracy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Accuracy on the points of each class (recall), shape (K,); NaN for a class with
+        no point."""
+        pred = self.predict(x)
+        y = np.asarray(y)
+        out = np.full(self.classes, np.nan)
+        for c in range(self.classes):
+            mine = y == c
+            if np.any(mine):
+                out[c] = float(np.mean(pred[mine] == c))
+        return out
 
     def loss(self, x: np.ndarray, y: np.ndarray, kind: str = "mse") -> float:
         """Mean loss over the points, as Keras computes it.
 
         ``mse``: mean of ``(p - y)^2``; ``binary_crossentropy``: mean of
         ``-(y log p + (1 - y) log(1 - p))`` with ``p`` clipped to ``[1e-7, 1 - 1e-7]`` as
-        Keras does (``keras.backend.epsilon()``).
+        Keras does (``keras.backend.epsilon()``); ``sparse_categorical_crossentropy`` (a
+        softmax output of K units, labels 0 … K-1): mean of ``-log p_y``, ``p`` clipped the
+        same way (Keras' ``sparse_categorical_crossentropy`` with ``from_logits=False``).
 
         Raises
         ------
         ValueError
-            If ``kind`` is neither.
+            If ``kind`` is not one of those, or does not fit the output layer.
         """
-        return _loss(self.predict_proba(x), y, kind)
+        return self.loss_and_accuracy(x, y, kind)[0]
 
     def loss_and_accuracy(
         self, x: np.ndarray, y: np.ndarray, kind: str = "mse"
@@ -253,8 +321,20 @@ class Network:
         ValueError
             If ``kind`` is not a known loss.
         """
-        p = self.predict_proba(x)
-        return _loss(p, y, kind), _accuracy(p, y)
+        if self.widths[-1] == 1:
+            if kind == "sparse_categorical_crossentropy":
+                raise ValueError("sparse_categorical_crossentropy needs a softmax output of K "
+                                 "units; this network has one sigmoid unit")
+            p = self.predict_proba(x)
+            return _loss(p, y, kind), _accuracy(p, y)
+        if kind != "sparse_categorical_crossentropy":
+            raise ValueError(f"a {self.widths[-1]}-unit output takes the loss "
+                             f"'sparse_categorical_crossentropy'. Received: {kind!r}")
+        probs = self.forward(x)
+        y = np.asarray(y).astype(np.int64)
+        picked = np.clip(probs[np.arange(len(y)), y], 1e-7, 1 - 1e-7)
+        accuracy = float(np.mean(np.argmax(probs, axis=1) == y))
+        return float(np.mean(-np.log(picked))), accuracy
 
     def boundary_coefficients(self) -> np.ndarray:
         """Decision boundary in the viewed layer: ``(w_1, ..., w_k, c)``, shape (k + 1,).

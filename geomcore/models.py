@@ -24,7 +24,7 @@ __all__ = [
     "make_optimizer",
 ]
 
-#: Name of the sigmoid output unit.
+#: Name of the output layer: one sigmoid unit, or a softmax of K units (K classes).
 OUTPUT_LAYER = "output"
 
 
@@ -43,7 +43,9 @@ def hidden_layer_names(widths: tuple[int, ...] | list[int]) -> list[str]:
 
 
 def build_model(experiment: Experiment, *, seed: int | None = None) -> keras.Model:
-    """The experiment's network: ``Input(2) -> Dense(w, act)... -> Dense(1, sigmoid)``.
+    """The experiment's network: ``Input(2) -> Dense(w, act)... -> Dense(1, sigmoid)``, or
+    ``... -> Dense(K, softmax)`` with K = ``experiment.classes`` when the loss is
+    ``sparse_categorical_crossentropy`` (:attr:`~geomcore.experiment.Experiment.softmax_output`).
 
     Layers are named ``hidden_1 ... hidden_n`` and ``output``. Weights are initialised by
     Keras' defaults (Glorot uniform kernels, zero biases) from Keras' global seed.
@@ -80,7 +82,10 @@ def build_model(experiment: Experiment, *, seed: int | None = None) -> keras.Mod
     h = inputs
     for name, w in zip(hidden_layer_names(widths), widths):
         h = keras.layers.Dense(w, activation=act, name=name)(h)
-    out = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_LAYER)(h)
+    if experiment.softmax_output:
+        out = keras.layers.Dense(experiment.classes, activation="softmax", name=OUTPUT_LAYER)(h)
+    else:
+        out = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_LAYER)(h)
     model = keras.Model(inputs, out, name=experiment.name)
     if initial is not None:
         model.set_weights(initial)
@@ -113,7 +118,8 @@ def initial_weights_from(experiment: Experiment, _seen: tuple[str, ...] = ()) ->
         weights = initial_weights_from(source, chain)
     else:
         weights = build_model(source, seed=source.seed).get_weights()
-    widths = (2, *experiment.model.hidden_widths, 1)
+    widths = (2, *experiment.model.hidden_widths,
+              experiment.classes if experiment.softmax_output else 1)
     own = [shape for fan_in, fan_out in zip(widths[:-1], widths[1:])
            for shape in ((fan_in, fan_out), (fan_out,))]
     theirs = [tuple(int(d) for d in w.shape) for w in weights]

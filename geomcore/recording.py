@@ -80,26 +80,31 @@ def library_versions() -> dict[str, str]:
 
 
 def probe_subset(y: np.ndarray, size: int, seed: int) -> np.ndarray:
-    """Indices of a seeded probe subset, half of each class (sorted within each class).
+    """Indices of a seeded probe subset, an equal share of each class (sorted within each).
 
     Parameters
     ----------
     y : ndarray of shape (n,)
-        Labels in {0, 1}.
+        Labels 0 … K-1 (K = largest label + 1, at least 2).
     size
-        Number of probe points; the classes get ``size // 2`` and ``size - size // 2``
-        (fewer if a class is smaller).
+        Number of probe points; each class gets ``size // K``, the last ``size % K`` classes
+        one more (for K = 2: ``size // 2`` and ``size - size // 2``), fewer if a class is
+        smaller.
     seed
         Seed of the choice.
 
     Returns
     -------
     ndarray of shape (size,), int64
-        Class-0 indices first, then class-1.
+        Class-0 indices first, then class 1, and so on.
     """
     rng = np.random.default_rng([seed, 0x70726F6265])  # "probe": independent of other streams
+    y = np.asarray(y)
+    classes = max(2, int(y.max()) + 1) if y.size else 2
+    share, extra = divmod(size, classes)
     parts = []
-    for label, k in ((0, size // 2), (1, size - size // 2)):
+    for label in range(classes):
+        k = share + (1 if label >= classes - extra else 0)
         idx = np.flatnonzero(np.asarray(y) == label)
         parts.append(np.sort(rng.choice(idx, size=min(k, idx.size), replace=False)))
     return np.concatenate(parts).astype(np.int64)
@@ -111,7 +116,8 @@ def probe_subset(y: np.ndarray, size: int, seed: int) -> np.ndarray:
 SUPPORTED_MODELS = (
     "a stack of Dense layers (Functional or Sequential, with or without an Input; Dropout "
     "allowed, the identity at inference) from 2 inputs, with a last hidden layer of 2 or 3 "
-    "units, ending in Dense(1, sigmoid); activations by Keras name or Keras function: "
+    "units, ending in Dense(1, sigmoid) or Dense(K, softmax) with K >= 2 classes; "
+    "activations by Keras name or Keras function: "
     + ", ".join(sorted(ACTIVATION_FUNCTIONS))
 )
 
@@ -179,13 +185,19 @@ def replayed_layers(model: Any) -> list[Any]:
         fan_in = layer.units
         if activation_name(layer) not in ACTIVATION_FUNCTIONS:
             raise _refuse(layer, f"has activation {activation_name(layer)!r}")
+        # softmax mixes a layer's units: the K-class output layer's only.
+        if activation_name(layer) == "softmax" and layer is not layers[-1]:
+            raise _refuse(layer, "has activation 'softmax' (allowed in the output layer only)")
     dense = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
     if len(dense) < 2:
         raise _refuse(None, f"has {len(dense)} Dense layer(s), expected a hidden layer and an "
                       "output layer")
     last = layers[-1]
-    if last is not dense[-1] or last.units != 1 or activation_name(last) != "sigmoid":
-        raise _refuse(last, "is not the output layer Dense(1, sigmoid)")
+    if last is not dense[-1] or not (
+        (last.units == 1 and activation_name(last) == "sigmoid")
+        or (last.units >= 2 and activation_name(last) == "softmax")
+    ):
+        raise _refuse(last, "is not the output layer Dense(1, sigmoid) or Dense(K, softmax)")
     if dense[-2].units not in (2, 3):
         raise _refuse(dense[-2], f"is the viewed layer (the last hidden one) with "
                       f"{dense[-2].units} units, expected 2 or 3")
@@ -296,7 +308,7 @@ def snapshot_record(
         "step": np.int64(step),
         "loss": np.float64(loss_value),
         "accuracy": np.float64(accuracy),
-        "boundary": net.boundary_coefficients(),
+        "boundary": _boundary(net),
     }
     for name, k, b in zip(net.layer_names, net.kernels, net.biases):
         rec[f"kernel.{name}"] = k
@@ -305,6 +317,16 @@ def snapshot_record(
         rec[f"probe.{name}"] = h[:n_probe]
         rec[f"grid.{name}"] = h[n_probe:].reshape(*grid_shape, -1)
     return rec
+
+
+def _boundary(net: Network) -> np.ndarray:
+    """The viewed layer's decision coefficients: ``(w_1..w_k, c)`` of the sigmoid unit,
+    shape (k + 1,), or for a softmax of K units its kernel rows then its bias row, shape
+    (k + 1, K) (class ``i``'s logit is ``boundary[:k, i] . h + boundary[k, i]``)."""
+    if net.widths[-1] == 1:
+        return net.boundary_coefficients()
+    kernel, bias = net.class_weights()
+    return np.vstack([kernel, bias[None, :]])
 
 
 def assemble_trajectory(
@@ -340,7 +362,7 @@ def assemble_trajectory(
         "experiment": experiment,
         "seed": seed,
         "data_hash": data_hash(x, y),
-        "class_counts": [int(np.count_nonzero(y == c)) for c in (0, 1)],
+        "class_counts": [int(np.count_nonzero(y == c)) for c in range(net.classes)],
         "versions": library_versions(),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "layer_names": list(net.layer_names),

@@ -16,6 +16,9 @@ array                        shape               meaning
 ``step``                     (S,) int64          optimizer steps taken
 ``loss``, ``accuracy``       (S,) float64        on the whole dataset, at the snapshot weights
 ``boundary``                 (S, k + 1) float64  output unit ``(w_1..w_k, c)``; ``(a, b, c)``
+                                                 for a 2-unit viewed layer; a softmax of K
+                                                 units (schema 2): (S, k + 1, K), its kernel
+                                                 rows then its bias row
 ``kernel.<layer>``           (S, in, out)        every layer's kernel, Keras layout
 ``bias.<layer>``             (S, out)            every layer's bias
 ``probe_inputs``             (P, 2) float32      probe points, data units
@@ -26,8 +29,10 @@ array                        shape               meaning
 ``metadata``                 () str              JSON, see :data:`METADATA_KEYS`
 ===========================  ==================  ===========================================
 
-The metadata may also hold ``class_counts`` (points of class 0 and class 1 in the training
-data), from which :attr:`Trajectory.no_learning` knows the accuracy of chance.
+Schema 2 added K-class runs (a softmax output of K units); a schema-1 file (one sigmoid
+unit) is read as schema 2 unchanged. The metadata may also hold ``class_counts`` (points of
+each class in the training data), from which :attr:`Trajectory.no_learning` knows the
+accuracy of chance.
 """
 
 from __future__ import annotations
@@ -55,7 +60,10 @@ __all__ = [
 ]
 
 #: Version of the file layout above; bump it on any incompatible change.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Older versions read by converting on load: version 1 (one sigmoid output unit only) is
+#: version 2 restricted to two classes, with the same arrays and metadata keys.
+_CONVERTIBLE_VERSIONS = (1,)
 
 #: Keys every trajectory's metadata holds.
 METADATA_KEYS = (
@@ -231,6 +239,8 @@ class Trajectory:
                 f"schema version {version} is newer than this geomcore reads "
                 f"({SCHEMA_VERSION}); upgrade geomcore or record the trajectory again"
             )
+        if version in _CONVERTIBLE_VERSIONS:
+            md["schema_version"] = version = SCHEMA_VERSION
         if version < SCHEMA_VERSION:
             raise fail(
                 f"schema version {version} is older than this geomcore reads "
@@ -249,21 +259,23 @@ class Trajectory:
             and len(names) == len(widths) == len(acts) >= 2
             and all(isinstance(n, str) for n in names)
             and all(isinstance(w, int) and w >= 1 for w in widths)
-            and widths[-1] == 1
         ):
             raise fail(
                 "metadata layer_names/widths/activations must be equal-length lists "
-                "ending with the 1-unit output layer"
+                "ending with the output layer"
             )
         if len(set(names)) != len(names) or any(isinstance(w, bool) for w in widths):
             raise fail(f"metadata layer_names {names!r} must be distinct names")
-        if not all(isinstance(a, str) and a in ACTIVATION_FUNCTIONS for a in acts) or (
-            acts[-1] != "sigmoid"
+        hidden_ok = sorted(set(ACTIVATION_FUNCTIONS) - {"softmax"})
+        if not all(isinstance(a, str) and a in hidden_ok for a in acts[:-1]) or not (
+            (acts[-1] == "sigmoid" and widths[-1] == 1)
+            or (acts[-1] == "softmax" and widths[-1] >= 2)
         ):
             raise fail(
-                f"metadata activations {acts!r} must be among {sorted(ACTIVATION_FUNCTIONS)} "
-                "and end with the sigmoid output unit"
+                f"metadata activations {acts!r} must be among {hidden_ok} and end with the "
+                "sigmoid output unit (or, for K classes, a softmax of K >= 2 units)"
             )
+        classes = 2 if widths[-1] == 1 else widths[-1]
         bounds = md["bounds"]
         if not (
             isinstance(bounds, list)
@@ -284,11 +296,15 @@ class Trajectory:
         counts = md.get("class_counts")
         if counts is not None and not (
             isinstance(counts, list)
-            and len(counts) == 2
+            and len(counts) == classes
             and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
             and sum(counts) > 0
         ):
-            raise fail(f"metadata class_counts {counts!r} must be two counts [class 0, class 1]")
+            if classes == 2:
+                raise fail(f"metadata class_counts {counts!r} must be two counts "
+                           "[class 0, class 1]")
+            raise fail(f"metadata class_counts {counts!r} must be {classes} counts, one per "
+                       "class")
 
         def need(name: str, shape: tuple[int | None, ...], kind: str) -> np.ndarray:
             if name not in self.arrays:
@@ -315,7 +331,8 @@ class Trajectory:
             raise fail("array 'epoch' must hold finite epochs >= 0")
         if np.any(step[1:] <= step[:-1]) or np.any(epoch[1:] < epoch[:-1]):
             raise fail("snapshots are not in increasing step order")
-        need("boundary", (s, widths[-2] + 1), "f")
+        need("boundary", (s, widths[-2] + 1) if widths[-1] == 1 else
+             (s, widths[-2] + 1, widths[-1]), "f")
         fan_in = 2
         for n, w in zip(names, widths):
             need(f"kernel.{n}", (s, fan_in, w), "f")
@@ -324,8 +341,10 @@ class Trajectory:
         probe = need("probe_inputs", (None, 2), "f")
         p = probe.shape[0]
         labels = need("probe_labels", (p,), "iu")
-        if not np.all((labels == 0) | (labels == 1)):
-            raise fail("array 'probe_labels' must hold class labels 0 and 1 only")
+        if not np.all((labels >= 0) & (labels < classes)):
+            if classes == 2:
+                raise fail("array 'probe_labels' must hold class labels 0 and 1 only")
+            raise fail(f"array 'probe_labels' must hold class labels 0 to {classes - 1} only")
         grid = need("grid_inputs", (None, None, 2), "f")
         if not (np.all(np.isfinite(probe)) and np.all(np.isfinite(grid))):
             raise fail("arrays 'probe_inputs' and 'grid_inputs' must be finite")
@@ -473,8 +492,8 @@ class Trajectory:
         labels = self.probe_labels
         if labels.size == 0:
             return 0.5
-        share = float(np.count_nonzero(labels == 1)) / labels.size
-        return max(share, 1.0 - share)
+        shares = np.bincount(labels.astype(np.int64), minlength=self.classes) / labels.size
+        return float(shares.max())
 
     @property
     def no_learning(self) -> bool:
@@ -527,6 +546,21 @@ class Trajectory:
             'height: 900px; border: 0;" sandbox="allow-scripts"></iframe>'
         )
 
+    @property
+    def classes(self) -> int:
+        """Number of classes K: 2 for one sigmoid output unit, else the softmax's units."""
+        return 2 if self.widths[-1] == 1 else self.widths[-1]
+
+    def per_class_accuracy(self, snapshot: int = -1) -> list[float | None]:
+        """Accuracy on the probe points of each class at a snapshot (the probe holds an equal
+        share of every class), one entry per class; ``None`` for a class without probe
+        points or when the snapshot's outputs are not finite."""
+        net = self.network(snapshot)
+        labels = self.probe_labels
+        with np.errstate(all="ignore"):
+            per = net.per_class_accuracy(self.probe_inputs.astype(np.float64), labels)
+        return [float(a) if np.isfinite(a) else None for a in per]
+
     def summary(self) -> dict[str, Any]:
         """The facts ``geomcore inspect --json`` prints (JSON-able)."""
         exp = self.metadata["experiment"]
@@ -539,6 +573,8 @@ class Trajectory:
             "steps": int(self.steps[-1]),
             "final_loss": float(self.loss[-1]),
             "final_accuracy": float(self.accuracy[-1]),
+            "classes": self.classes,
+            "per_class_accuracy": self.per_class_accuracy(),
             "accuracy_by_epoch": [
                 float(a) for e, a in zip(self.epochs, self.accuracy) if float(e).is_integer()
             ],

@@ -44,3 +44,15 @@ class CirclesReluReplay(ExperimentReplay):
     """The ReLU run of the folding chapter: its hidden layer reaches far beyond tanh's range."""
 
     experiment = "circles-relu"
+
+
+class Spirals3Replay(ExperimentReplay):
+    experiment = "spirals-3"
+
+
+class Blobs4Replay(ExperimentReplay):
+    experiment = "blobs-4"
+
+
+class Sine2Replay(ExperimentReplay):
+    experiment = "sine-2"

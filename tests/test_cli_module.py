@@ -20,6 +20,7 @@ def test_python_m_geomcore_cli_lists_the_checkouts_experiments(tmp_path):
     assert done.returncode == 0, done.stderr
     first, *rows = done.stdout.splitlines()
     assert Path(first) == ROOT / "geomcore" / "__init__.py"  # the checkout under test
-    assert [row.split()[0] for row in rows] == ["circles-2d", "circles-3d", "circles-4d",
-                                                "circles-relu"]
+    assert [row.split()[0] for row in rows] == ["blobs-4", "circles-2d", "circles-3d",
+                                                "circles-4d", "circles-relu", "sine-2",
+                                                "spirals-3"]
     assert all("not recorded" in row for row in rows)

@@ -188,9 +188,9 @@ def test_make_dataset_matches_the_generator_and_checks_names():
 def test_dataset_parameters_list_keywords_and_defaults():
     assert set(DATASETS) == {
         "concentric_circles", "two_moons", "xor_quadrants", "two_spirals", "gaussian_blobs",
-        "csv",
+        "blobs", "spirals", "above_curve", "csv",
     }
-    assert dataset_parameters("csv") == {"path": ""}
+    assert dataset_parameters("csv") == {"path": "", "classes": 2}
     assert dataset_parameters("concentric_circles") == {
         "n_per_class": 20_000, "outer_radius": 1.0, "inner_radius": 0.5, "noise": 0.005,
     }

@@ -303,6 +303,9 @@ def test_shipped_hashes_are_unchanged():
         "circles-3d": "21f471390d6e8a7f",
         "circles-4d": "7b1ac6e9e678de45",
         "circles-relu": "889a9741a4b580d8",
+        "blobs-4": "2cae6159f065076d",
+        "sine-2": "b6176df344c8d1b9",
+        "spirals-3": "146164281c6681b0",
     }
 
 

@@ -90,7 +90,8 @@ def test_every_key_in_the_table_is_read_and_type_checked(write_experiment, tiny_
     ("recording.dense_epochs", -1, "a non-negative integer"),
     ("grid.lines", 1, "an integer >= 2"),
     ("model.activation", "gelu", f"one of {list(ACTIVATIONS)}"),
-    ("training.loss", "hinge", "one of ['mse', 'binary_crossentropy']"),
+    ("training.loss", "hinge",
+     "one of ['mse', 'binary_crossentropy', 'sparse_categorical_crossentropy']"),
 ])
 def test_a_value_outside_the_declared_range_gives_the_declared_words(make_tiny, key, value,
                                                                      expected):

@@ -27,7 +27,8 @@ from geomcore.cache import trajectory_path
 from geomcore.experiment import find_experiment, list_experiments
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_EXPERIMENTS = ["circles-2d", "circles-3d", "circles-4d", "circles-relu"]
+SHIPPED_EXPERIMENTS = ["blobs-4", "circles-2d", "circles-3d", "circles-4d", "circles-relu",
+                       "sine-2", "spirals-3"]
 
 
 def _run(args: list[str | Path], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -106,7 +107,7 @@ def test_the_installed_wheel_lists_trains_and_inspects_from_an_empty_folder(inst
     rows = [line.split() for line in listed.stdout.splitlines()]
     assert [row[0] for row in rows] == SHIPPED_EXPERIMENTS == list_experiments()
     assert all("not recorded" in line for line in listed.stdout.splitlines())
-    assert rows[1][:3] == ["circles-3d", "widths", "2-3-2-1"]
+    assert rows[2][:3] == ["circles-3d", "widths", "2-3-2-1"]
 
     trained = _run([geomcore, "train", "circles-3d", "--quiet"], empty, env)
     path = Path(trained.stdout.strip())
@@ -123,4 +124,4 @@ def test_the_installed_wheel_lists_trains_and_inspects_from_an_empty_folder(inst
     assert summary["diverged"] is False and summary["no_learning"] is False
 
     again = _run([geomcore, "list"], empty, env).stdout.splitlines()
-    assert "  recorded" in again[1] and "not recorded" in again[0]
+    assert "  recorded" in again[2] and "not recorded" in again[1]

@@ -54,7 +54,6 @@ from geomcore.views.primitives import (
 from geomcore.views.replay_panel import DataPlaneView, HiddenPlaneView, _PlaneView
 from geomcore.views.style import (
     BOUNDARY_COLOR,
-    CLASS_COLORS,
     CURSOR_STROKE,
     CURVE_STROKE,
     ELLIPSE_COLOR,
@@ -70,6 +69,8 @@ from geomcore.views.style import (
     TINY_FONT_SIZE,
     TITLE_FONT_SIZE,
     ZERO_LINE_STROKE,
+    class_colors,
+    classes_of,
 )
 
 __all__ = [
@@ -132,9 +133,9 @@ class LayerMorphView(_PlaneView):
         self.network, self.inputs, self.labels, self.grid_inputs = network, points, labels, grid
         self.tracker = depth
         self.grid = GridLines(bounds=self.plane.scene_bounds)
-        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
-                       for c in (0, 1)}
-        self.dynamic.add(self.grid, self.clouds[0], self.clouds[1])
+        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), color)
+                       for c, color in class_colors(classes_of(labels)).items()}
+        self.dynamic.add(self.grid, *self.clouds.values())
         self.show(depth.get_value())
         self.follow(depth, self.show)
 
@@ -199,10 +200,10 @@ class SpaceView(Layered):
         self.surface = Polylines(BOUNDARY_COLOR, stroke_width=SURFACE_STROKE,
                                  stroke_opacity=0.75)
         content = source(tracker.get_value())
-        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
-                       for c in (0, 1)}
+        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), color)
+                       for c, color in class_colors(classes_of(labels)).items()}
         self.axis_markup = [caption_markup(n, font_size=LABEL_FONT_SIZE) for n in axis_names]
-        self.dynamic.add(self.cube, self.grid, self.surface, self.clouds[0], self.clouds[1],
+        self.dynamic.add(self.cube, self.grid, self.surface, *self.clouds.values(),
                          *self.axis_markup)
         self.show(content)
         self.follow(tracker, lambda v: self.show(self.source(v)))
@@ -282,13 +283,13 @@ class StageView(_PlaneView):
         self.kernel = network.kernels[network.layer_index(layer)].astype(np.float64)
         self.ellipse = kernel_ellipse(network.kernels[network.layer_index(layer)])
         self.grid = GridLines(stride=4, bounds=self.plane.scene_bounds)
-        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), CLASS_COLORS[c])
-                       for c in (0, 1)}
+        self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), color)
+                       for c, color in class_colors(classes_of(labels)).items()}
         self.circle = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE,
                                 bounds=self.plane.scene_bounds)
         self.axes_lines = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE,
                                     bounds=self.plane.scene_bounds)
-        self.dynamic.add(self.grid, self.clouds[0], self.clouds[1], self.circle, self.axes_lines)
+        self.dynamic.add(self.grid, *self.clouds.values(), self.circle, self.axes_lines)
         self.show(tracker.get_value())
         self.follow(tracker, self.show)
 

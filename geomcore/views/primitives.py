@@ -24,7 +24,6 @@ import numpy as np
 
 from geomcore.views.style import (
     CAPTION_FONT_SIZE,
-    CLASS_COLORS,
     FONT,
     FRAME_STROKE,
     GRID_COLOR,
@@ -33,6 +32,7 @@ from geomcore.views.style import (
     READOUT_FONT_SIZE,
     TEXT_COLOR,
     TITLE_FONT_SIZE,
+    class_colors,
 )
 
 __all__ = [
@@ -480,17 +480,20 @@ class GlyphText(mn.VMobject):
 
 
 def class_legend(names: dict[int, str], font_size: float = TITLE_FONT_SIZE) -> mn.VGroup:
-    """A legend: a dot in each class colour and its name, one row per class (1 above 0).
+    """A legend: a dot in each class colour and its name, one row per class (1 above 0;
+    with K classes, K-1 at the top down to 0).
 
     Parameters
     ----------
     names
-        Name of each class, by label 0 and 1.
+        Name of each class, by label 0 … K-1 (K from 2 to 8; colours from
+        :func:`~geomcore.views.style.class_colors`, the lecture's for K = 2).
     font_size
         Manim font size of the names.
     """
+    colors = class_colors(len(names))
     rows = mn.VGroup()
-    for c in (1, 0):
-        dot = mn.Dot(radius=0.08, color=CLASS_COLORS[c])
+    for c in sorted(names, reverse=True):
+        dot = mn.Dot(radius=0.08, color=colors[c])
         rows.add(mn.VGroup(dot, caption(names[c], font_size=font_size).next_to(dot, mn.RIGHT)))
     return rows.arrange(mn.DOWN, aligned_edge=mn.LEFT, buff=0.15)

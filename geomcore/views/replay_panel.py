@@ -27,6 +27,7 @@ import manim as mn
 import numpy as np
 
 from geomcore.extents import covering_box, log_range, replay_box, square_box
+from geomcore.regions import decision_regions, pulled_back_boundaries
 from geomcore.replay import Frame, Replay, boundary_contours
 from geomcore.views.layered import Layered
 from geomcore.views.primitives import (
@@ -43,7 +44,6 @@ from geomcore.views.style import (
     AXIS_LABEL_FONT_SIZE_DROP,
     BOUNDARY_COLOR,
     BOUNDARY_STROKE,
-    CLASS_COLORS,
     CURVE_STROKE,
     DECISION_LINE_STROKE,
     FAINT_GRID_STROKE,
@@ -51,9 +51,12 @@ from geomcore.views.style import (
     LABEL_FONT_SIZE,
     PLOT_FRAME_STROKE,
     READOUT_FONT_SIZE,
+    REGION_FILL_OPACITY,
     SMALL_FONT_SIZE,
     TITLE_FONT_SIZE,
     WARNING_COLOR,
+    class_colors,
+    classes_of,
 )
 
 log = logging.getLogger("geomcore")
@@ -148,22 +151,35 @@ class HiddenPlaneView(_PlaneView):
                          ("h<sub>1</sub>", "h<sub>2</sub>"))
         self.replay, self.clock = replay, clock
         self.labels = replay.trajectory.probe_labels
+        self.classes = replay.trajectory.classes
+        colors = class_colors(self.classes)
         frame = replay.frame(clock.get_value())
         self.grid = GridLines(bounds=self.plane.scene_bounds)
         if not show_grid:
             self.grid.set_stroke(opacity=0)
         self.clouds = {
             c: ClassPoints(self.plane.to_scene(frame.probe[self.labels == c], clip=True),
-                           CLASS_COLORS[c])
-            for c in (0, 1)
+                           colors[c])
+            for c in range(self.classes)
         }
+        # A softmax output of K units: each class's cell (geomcore.regions), faint fill in
+        # the class's colour, edges in the boundary colour, below the grid and the points.
+        self.softmax = frame.network.widths[-1] > 1
+        self.regions = mn.VGroup(*(
+            mn.Polygon(mn.ORIGIN, mn.RIGHT, mn.UP, color=BOUNDARY_COLOR,
+                       stroke_width=DECISION_LINE_STROKE, fill_color=colors[c],
+                       fill_opacity=REGION_FILL_OPACITY)
+            for c in range(self.classes)
+        ) if self.softmax else ())
+        if self.softmax:
+            self.dynamic.add(self.regions)
         self.line = mn.Line(mn.LEFT, mn.RIGHT, color=BOUNDARY_COLOR,
                             stroke_width=DECISION_LINE_STROKE)
         self.no_boundary = GlyphText(
             len(self.NO_LINE), font_size=LABEL_FONT_SIZE, color=BOUNDARY_COLOR,
             anchor=self.frame.get_corner(mn.DL) + 0.15 * mn.UP + 0.15 * mn.RIGHT,
         )
-        self.dynamic.add(self.grid, self.clouds[0], self.clouds[1], self.line, self.no_boundary)
+        self.dynamic.add(self.grid, *self.clouds.values(), self.line, self.no_boundary)
         self.show(frame)
         self.follow(clock, lambda u: self.show(self.replay.frame(u)))
 
@@ -172,6 +188,8 @@ class HiddenPlaneView(_PlaneView):
         self.grid.set_lines(self.plane.to_scene(frame.grid))
         for c, cloud in self.clouds.items():
             cloud.set_positions(self.plane.to_scene(frame.probe[self.labels == c], clip=True))
+        if self.softmax:
+            return self._show_regions(frame)
         segment = frame.decision_segment(self.plane.box)
         if segment is None:
             self.line.set_stroke(opacity=0)
@@ -183,6 +201,20 @@ class HiddenPlaneView(_PlaneView):
             self.line.put_start_and_end_on(start, end)
             self.line.set_stroke(opacity=1)
             self.no_boundary.set_text("")
+        return self
+
+    def _show_regions(self, frame: Frame) -> HiddenPlaneView:
+        """The K classes' cells of ``frame``'s output layer (a class owning none is hidden)."""
+        self.line.set_stroke(opacity=0)
+        self.no_boundary.set_text("")
+        kernel, bias = frame.network.class_weights()
+        for polygon, cell in zip(self.regions, decision_regions(kernel, bias, self.plane.box)):
+            if cell is None:
+                polygon.set_fill(opacity=0).set_stroke(opacity=0)
+                continue
+            corners = self.plane.to_scene(cell)
+            polygon.set_points_as_corners(np.vstack([corners, corners[:1]]))
+            polygon.set_fill(opacity=REGION_FILL_OPACITY).set_stroke(opacity=1)
         return self
 
 
@@ -216,19 +248,24 @@ class InputPlaneView(_PlaneView):
         self.grid = Polylines(GRID_COLOR, stroke_width=FAINT_GRID_STROKE, stroke_opacity=0.35)
         self.grid.set_polylines(self.plane.to_scene(traj.grid_inputs[:, :: 10]))
         labels = traj.probe_labels
+        colors = class_colors(traj.classes)
         self.clouds = {
-            c: ClassPoints(self.plane.to_scene(traj.probe_inputs[labels == c]), CLASS_COLORS[c])
-            for c in (0, 1)
+            c: ClassPoints(self.plane.to_scene(traj.probe_inputs[labels == c]), colors[c])
+            for c in range(traj.classes)
         }
         self.boundary = Polylines(BOUNDARY_COLOR, stroke_width=BOUNDARY_STROKE)
-        self.static.add(self.grid, self.clouds[0], self.clouds[1])
+        self.static.add(self.grid, *self.clouds.values())
         self.dynamic.add(self.boundary)
         self.show(replay.frame(clock.get_value()))
         self.follow(clock, lambda u: self.show(self.replay.frame(u)))
 
     def show(self, frame: Frame) -> InputPlaneView:
         """Draw the boundary of ``frame``'s network."""
-        curves = boundary_contours(frame.network, self.plane.box, self.resolution)
+        if frame.network.widths[-1] > 1:  # softmax: where the two largest logits tie
+            curves = [c for c, _ in pulled_back_boundaries(frame.network, self.plane.box,
+                                                           self.resolution)]
+        else:
+            curves = boundary_contours(frame.network, self.plane.box, self.resolution)
         self.boundary.set_polylines([self.plane.to_scene(c) for c in curves])
         return self
 
@@ -266,9 +303,10 @@ class DataPlaneView(_PlaneView):
         self.grid = Polylines(GRID_COLOR, stroke_width=FAINT_GRID_STROKE, stroke_opacity=0.35)
         if grid is not None:
             self.grid.set_polylines(self.plane.to_scene(grid))
-        self.clouds = {c: ClassPoints(self.plane.to_scene(points[labels == c]), CLASS_COLORS[c])
-                       for c in (0, 1)}
-        self.static.add(self.grid, self.clouds[0], self.clouds[1])
+        colors = class_colors(classes_of(labels))
+        self.clouds = {c: ClassPoints(self.plane.to_scene(points[labels == c]), color)
+                       for c, color in colors.items()}
+        self.static.add(self.grid, *self.clouds.values())
 
 
 class MetricsReadout(Layered):
@@ -276,7 +314,8 @@ class MetricsReadout(Layered):
 
     The epoch shown is the epoch of the interpolated weights, rounded down: the true epoch
     in progress. Accuracy and loss are the recorded values on the whole dataset,
-    interpolated between snapshots.
+    interpolated between snapshots. With K > 2 classes one more line per class, in its
+    colour, gives the accuracy on that class's probe points (the network shown).
 
     Parameters
     ----------
@@ -304,6 +343,19 @@ class MetricsReadout(Layered):
         self.lines = [GlyphText(8, font_size=font_size, anchor=a + advance * mn.RIGHT)
                       for a in anchors]
         self.dynamic.add(*self.lines)
+        traj = replay.trajectory
+        self.class_lines: list[GlyphText] = []
+        if traj.classes > 2:
+            colors = class_colors(traj.classes)
+            for c in range(traj.classes):
+                anchor = self.corner + (3.5 + c) * 1.6 * self.step * mn.DOWN
+                name = f"class {c}"
+                self.static.add(GlyphText(len(name), font_size=font_size, anchor=anchor,
+                                          color=colors[c]).set_text(name))
+                self.class_lines.append(GlyphText(8, font_size=font_size,
+                                                  anchor=anchor + advance * mn.RIGHT,
+                                                  color=colors[c]))
+            self.dynamic.add(*self.class_lines)
         self.show(replay.frame(clock.get_value()))
         self.follow(clock, lambda u: self.show(self.replay.frame(u)))
 
@@ -315,9 +367,20 @@ class MetricsReadout(Layered):
             f"{frame.loss:7.4f}",
         ]
 
+    def class_strings(self, frame: Frame) -> list[str]:
+        """Per-class accuracy on the probe points for ``frame`` (K > 2 classes; else empty)."""
+        if not self.class_lines:
+            return []
+        traj = self.replay.trajectory
+        with np.errstate(all="ignore"):
+            per = frame.network.per_class_accuracy(traj.probe_inputs, traj.probe_labels)
+        return [f"{100 * a:5.1f}%" if np.isfinite(a) else "    -" for a in per]
+
     def show(self, frame: Frame) -> MetricsReadout:
-        """Show ``frame``'s epoch, accuracy and loss."""
+        """Show ``frame``'s epoch, accuracy and loss (and per-class accuracy for K > 2)."""
         for line, string in zip(self.lines, self.strings(frame)):
+            line.set_text(string)
+        for line, string in zip(self.class_lines, self.class_strings(frame)):
             line.set_text(string)
         return self
 

@@ -12,6 +12,7 @@ sizes are Manim's ``font_size`` (48 is Manim's default).
 from __future__ import annotations
 
 import manim as mn
+import numpy as np
 
 __all__ = [
     "AXIS_LABEL_FONT_SIZE_DROP",
@@ -35,8 +36,10 @@ __all__ = [
     "LABEL_FONT_SIZE",
     "MONO_FONT",
     "NARRATION_FONT_SIZE",
+    "OKABE_ITO",
     "PLOT_FRAME_STROKE",
     "READOUT_FONT_SIZE",
+    "REGION_FILL_OPACITY",
     "SMALL_FONT_SIZE",
     "SURFACE_STROKE",
     "TEXT_COLOR",
@@ -44,12 +47,53 @@ __all__ = [
     "TITLE_FONT_SIZE",
     "WARNING_COLOR",
     "ZERO_LINE_STROKE",
+    "class_colors",
+    "classes_of",
 ]
 
 # -- colours ----------------------------------------------------------------------------------
 
 #: One colour per class, the same in every scene: class 0 (inner ring), class 1 (outer ring).
 CLASS_COLORS = {0: mn.ManimColor("#FF9F43"), 1: mn.ManimColor("#48A9E6")}
+#: The Okabe–Ito palette ("Color Universal Design", M. Okabe and K. Ito, 2008,
+#: https://jfly.uni-koeln.de/color/), readable for viewers with the common colour-vision
+#: deficiencies, in its published order. Its black is replaced by white: the lecture's
+#: background is dark.
+OKABE_ITO = (
+    mn.ManimColor("#E69F00"),  # orange
+    mn.ManimColor("#56B4E9"),  # sky blue
+    mn.ManimColor("#009E73"),  # bluish green
+    mn.ManimColor("#F0E442"),  # yellow
+    mn.ManimColor("#0072B2"),  # blue
+    mn.ManimColor("#D55E00"),  # vermillion
+    mn.ManimColor("#CC79A7"),  # reddish purple
+    mn.ManimColor("#FFFFFF"),  # white, in place of the palette's black
+)
+#: Fill opacity of a class's decision region (K > 2 classes): faint, the points stay visible.
+REGION_FILL_OPACITY = 0.18
+
+
+def class_colors(classes: int) -> dict[int, mn.ManimColor]:
+    """One colour per class: :data:`CLASS_COLORS` for two classes (the lecture's look stays
+    as it is), the first ``classes`` colours of :data:`OKABE_ITO` for 3 to 8.
+
+    Raises
+    ------
+    ValueError
+        If ``classes`` is not from 2 to 8.
+    """
+    if classes == 2:
+        return dict(CLASS_COLORS)
+    if not 2 < classes <= len(OKABE_ITO):
+        raise ValueError(f"expected 2 to {len(OKABE_ITO)} classes. Received: {classes}")
+    return dict(enumerate(OKABE_ITO[:classes]))
+
+
+def classes_of(labels: np.ndarray) -> int:
+    """Number of classes drawn for ``labels`` (shape ``(n,)``, ints 0..K-1): at least 2."""
+    return max(2, int(np.max(labels)) + 1) if np.size(labels) else 2
+
+
 #: The decision boundary, in both planes: stands out against both classes and the grid.
 BOUNDARY_COLOR = mn.ManimColor("#FFE66D")
 #: Grid lines and frames.
