@@ -19,6 +19,7 @@ def test_shipped_k_class_experiments(name, classes, softmax):
     assert e.classes == classes and e.softmax_output is softmax
 
 
+@pytest.mark.slow
 def test_train_spirals_3_then_inspect_shows_accuracy_per_class(tmp_path, monkeypatch):
     monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(tmp_path))
     runner = CliRunner()

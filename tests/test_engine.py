@@ -54,6 +54,7 @@ def test_one_epoch_equals_keras_fit_in_the_same_order(make_tiny, loss, optimizer
     assert moved > 1e-3  # the comparison has teeth: training moved the weights
 
 
+@pytest.mark.slow
 def test_engine_and_fit_record_the_same_trajectory(make_tiny):
     exp = make_tiny(training={"epochs": 2},
                     recording={"snapshot_every_steps": 5, "dense_epochs": 1})

@@ -102,6 +102,7 @@ def test_the_unedited_file_loads(small_file):
     assert_loads_as(_npz(arrays, metadata), arrays, metadata)  # as numpy itself writes it
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data(), compression=st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
 def test_members_in_any_order_and_compressed_still_load(small_file, data, compression):
@@ -134,6 +135,7 @@ harmless = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(changes=st.lists(harmless, min_size=1, max_size=4))
 def test_harmless_edits_still_load(small_file, changes):

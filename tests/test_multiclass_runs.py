@@ -84,6 +84,7 @@ def test_keras_model_ends_in_a_softmax_of_k_units():
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", [1, 2], ids=["engine", "fit"])
 def test_k_class_run_records_the_output_layer_as_boundary(k3_runs, which):
     from geomcore.datasets import make_dataset

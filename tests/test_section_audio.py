@@ -57,6 +57,7 @@ def _audio(path: Path) -> tuple[np.ndarray, int, float]:
     return samples.astype(np.float64), rate, seconds
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_voice_missing() is not None, reason=str(_voice_missing()))
 def test_each_section_file_has_its_own_speech(tmp_path):
     script = SCRIPT.replace("MEDIA", repr(str(tmp_path)))

@@ -100,6 +100,7 @@ def _views(trajectory):
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["ReplayPanel", "DataPlaneView", "FoldPanel"])
 def test_clouds_fade_with_their_view(tiny_run, name):
     with mn.tempconfig(CONFIG):

@@ -130,6 +130,7 @@ def test_homotopy_box_holds_every_depth(relu_replay):
 # -- the frame test of the fault: ReplayPanel on circles-relu ------------------------------
 
 
+@pytest.mark.slow
 def test_replay_panel_on_circles_relu_keeps_every_drawn_point_in_its_frames(relu_replay):
     panel = ReplayPanel(relu_replay)
     for u in SAMPLES:
@@ -172,6 +173,7 @@ def runs_by_activation(request):
     return request.param, flat, deep
 
 
+@pytest.mark.slow
 def test_every_view_stays_in_its_frame(runs_by_activation):
     _activation, flat, deep = runs_by_activation
     replay = Replay(flat)
