@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geomcore.errors import GeomcoreError
+from geomcore.trajectory import _atomic_write
 
 if TYPE_CHECKING:
     from geomcore.trajectory import Trajectory
@@ -139,22 +140,15 @@ def _render_vector(scene_class: type, output: Path, quality: str, fmt: str) -> P
         "quality": QUALITIES[quality], "dry_run": True, "disable_caching": True,
         "progress_bar": "none", "verbosity": "ERROR", "background_color": BACKGROUND,
     }
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part",
-                                    dir=output.parent)
-    os.close(fd)
     try:
         with tempfile.TemporaryDirectory(prefix="geomcore-render-") as media:
             config["media_dir"] = media  # Manim caches its text outlines there, even dry
-            draw_vector(scene_class, config, Path(tmp_name), fmt)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, output)
+            drawn = Path(media) / f"still.{fmt}"
+            draw_vector(scene_class, config, drawn, fmt)
+            _move_into_place(drawn, output)
     except GeomcoreError:
-        Path(tmp_name).unlink(missing_ok=True)
         raise
     except Exception as err:  # cairo/Manim failures: one line, nothing written
-        Path(tmp_name).unlink(missing_ok=True)
         raise GeomcoreError(f"rendering failed: {type(err).__name__}: {err}") from None
     return output
 
@@ -221,21 +215,23 @@ def _render_scene(scene_class: type, output: Path, quality: str, fmt: str) -> Pa
             raise GeomcoreError(f"rendering failed: Manim wrote no {fmt} file")
         if fmt == "gif":
             written = _gif(written, written.with_suffix(".gif"))
-        # Copy beside the output first so the final rename is atomic on its file system.
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part",
-                                        dir=output.parent)
-        os.close(fd)
-        try:
-            shutil.copyfile(written, tmp_name)
-            # mkstemp makes the file private (0600); give it the permissions of a new file.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp_name, 0o666 & ~umask)
-            os.replace(tmp_name, output)
-        except OSError as err:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise GeomcoreError(f"cannot write {output}: {err.strerror}") from None
+        _move_into_place(written, output)
     return output
+
+
+def _move_into_place(written: Path, output: Path) -> None:
+    """Copy ``written`` to ``output`` atomically (a temporary file beside it, then a rename).
+
+    Raises
+    ------
+    GeomcoreError
+        If ``output`` cannot be written; nothing is left at ``output`` then.
+    """
+    try:
+        with open(written, "rb") as source:
+            _atomic_write(output, lambda f: shutil.copyfileobj(source, f))
+    except OSError as err:
+        raise GeomcoreError(f"cannot write {output}: {err.strerror}") from None
 
 
 #: Most runs :func:`render_compare` puts side by side.
