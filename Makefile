@@ -49,7 +49,7 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 
 $(VENV)/.voice: pyproject.toml $(CONSTRAINTS) $(VENV)/.installed
 	$(call apt_install,$(VOICE_APT_PACKAGES))
-	$(PIP_PINNED) -e '.[dev,voice]'
+	$(PIP_PINNED) -e '.[dev,voice,slides]'
 	touch $@
 
 video: setup
@@ -82,7 +82,7 @@ lock:
 	rm -rf $(LOCK_VENV)
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install -q --upgrade pip setuptools wheel
-	$(LOCK_VENV)/bin/pip install -q -e '.[dev,voice]'
+	$(LOCK_VENV)/bin/pip install -q -e '.[dev,voice,slides]'
 	{ sed -n '/^#/p' $(CONSTRAINTS); \
 	  $(LOCK_VENV)/bin/pip freeze --all --exclude-editable; } > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
