@@ -32,14 +32,15 @@ def _record(make_tiny, epochs: int, trainer: str = "engine") -> Trajectory:
     return record_experiment(make_tiny(training={"epochs": epochs}, **DENSE), trainer=trainer)
 
 
-def _thinned(t: Trajectory, max_images: int = CAP) -> Trajectory:
-    """``t``'s rows appended to :class:`SnapshotRows` and assembled as a recorder does."""
+def _thinned(t: Trajectory, max_images: int = CAP, keep: int | None = None) -> Trajectory:
+    """``t``'s rows appended to :class:`SnapshotRows` and assembled as a recorder does (the
+    first ``keep`` rows only, if given, as the callback leaves out an unfinished epoch)."""
     rows = SnapshotRows(max_images)
     for i in range(t.n_snapshots):
         rows.append({k: np.array(a[i]) for k, a in t.arrays.items()
                      if k not in ("probe_inputs", "probe_labels", "grid_inputs")})
     return recording.assemble_trajectory(
-        rows, net=t.network(0), probe_inputs=t.probe_inputs, probe_labels=t.probe_labels,
+        rows[:keep], net=t.network(0), probe_inputs=t.probe_inputs, probe_labels=t.probe_labels,
         grid_inputs=t.grid_inputs, bounds=t.bounds, x=t.probe_inputs, y=t.probe_labels,
         experiment=t.metadata["experiment"], seed=0, loss="mse", steps_per_epoch=10,
         trainer="synthetic", diverged_at_epoch=None,
@@ -138,6 +139,24 @@ def test_a_long_run_stores_images_at_a_thinned_schedule(long_runs):
         _check_thinned(long_runs[s][0], s)
         _check_forward_pass(Trajectory.load(long_runs[s][1]))
     np.testing.assert_array_equal(long_runs[40][0].image_snapshots, [0, 8, 16, 24, 32, 39])
+
+
+def test_the_last_rows_images_are_stored_even_when_thinned_away():
+    """The callback may leave out the rows after one whose images were already dropped."""
+    from helpers import synthetic_trajectory
+
+    full = synthetic_trajectory(snapshots=20)
+    t = _thinned(full, max_images=4, keep=15)  # kept rows 0, 8, 16 and 19; row 14 had none
+    assert t.n_snapshots == 15
+    np.testing.assert_array_equal(t.image_snapshots, [0, 8, 14])
+    for name in t.hidden_layer_names:
+        assert t.arrays[f"grid.{name}"].dtype == np.float32
+        np.testing.assert_allclose(t.arrays[f"probe.{name}"][-1],
+                                   full.arrays[f"probe.{name}"][14], atol=1e-6)
+        np.testing.assert_allclose(t.arrays[f"grid.{name}"][-1],
+                                   full.arrays[f"grid.{name}"][14], atol=1e-6)
+        np.testing.assert_array_equal(t.arrays[f"probe.{name}"][1],
+                                      full.arrays[f"probe.{name}"][8])
 
 
 @pytest.mark.slow
