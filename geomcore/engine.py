@@ -13,7 +13,8 @@ round-off.
 Snapshots are written inside the graph into a preallocated tensor: after a step that the
 plan's schedule marks, the weights are scattered into the next free row, so a dense
 snapshot schedule costs one small write per snapshot and no extra call; the hidden outputs
-of the plan's probe points and grid are computed for every row at the end of the call. The
+of the plan's probe points and grid are computed for every row at the end of the call (the
+trajectory keeps them at a bounded schedule, :class:`~geomcore.recording.SnapshotRows`). The
 rows and the trajectory are made by the same :class:`~geomcore.recording.RecordingPlan` the
 callback :class:`~geomcore.recording.TrajectoryRecorder` uses, with ``"trainer": "engine"``.
 
@@ -36,6 +37,7 @@ from geomcore.models import build_model, import_keras, make_optimizer
 from geomcore.recording import (
     ProgressFn,
     RecordingPlan,
+    SnapshotRows,
     dense_layers,
     layer_network,
     recording_plan,
@@ -379,7 +381,8 @@ def record_with_engine(
     )
     steps_per_epoch = int(plan.steps_per_epoch)  # run_epoch checks the graph agrees
 
-    records: list[dict[str, np.ndarray]] = []
+    # Hidden images at a bounded schedule: memory does not grow with the number of epochs.
+    records = SnapshotRows()
     diverged_at: float | None = None
 
     def network(weights: list[np.ndarray]) -> Network:

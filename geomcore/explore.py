@@ -213,8 +213,10 @@ def explorer_data(
 
 def _layer_view(trajectory: Trajectory, name: str, width: int, count: int) -> dict[str, Any]:
     """How a hidden layer is drawn: a plane (2 units) or a rotatable space (3 or more)."""
-    probe = trajectory.arrays[f"probe.{name}"][:count].astype(np.float64)
-    grid = trajectory.arrays[f"grid.{name}"][:count].astype(np.float64)
+    # The stored images of the replayed snapshots (a long run stores some of them only).
+    rows = trajectory.image_snapshots < count
+    probe = trajectory.arrays[f"probe.{name}"][rows].astype(np.float64)
+    grid = trajectory.arrays[f"grid.{name}"][rows].astype(np.float64)
     pts = np.concatenate([probe.reshape(-1, width), grid.reshape(-1, width)])
     pts = pts[np.all(np.isfinite(pts), axis=1)]
     view: dict[str, Any] = {"name": name, "width": width}

@@ -21,7 +21,7 @@ import datetime
 import logging
 import math
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -33,14 +33,16 @@ from geomcore.errors import DatasetError, ExperimentError
 from geomcore.experiment import Experiment, GridConfig, RecordingConfig, TrainingConfig
 from geomcore.geometry import ACTIVATION_FUNCTIONS, Network, grid_lines, padded_bounds
 from geomcore.models import import_keras
-from geomcore.trajectory import SCHEMA_VERSION, Trajectory
+from geomcore.trajectory import IMAGE_PREFIXES, SCHEMA_VERSION, Trajectory
 
 keras = import_keras()
 
 __all__ = [
+    "MAX_IMAGE_SNAPSHOTS",
     "SUPPORTED_MODELS",
     "ProgressFn",
     "RecordingPlan",
+    "SnapshotRows",
     "TrajectoryRecorder",
     "activation_name",
     "assemble_trajectory",
@@ -319,6 +321,75 @@ def snapshot_record(
     return rec
 
 
+#: Most snapshots whose hidden images a recording keeps besides the last (see
+#: :class:`SnapshotRows`). The images are nearly all of a file (circles-3d: 208 kB a snapshot
+#: against 80 bytes of weights), and a replay recomputes them from the weights; 128 keeps
+#: every snapshot's images for runs of up to 127 epochs (the lecture's: 100), and a
+#: 2,000-epoch circles-3d run's at every 16th epoch (bench/long.py).
+MAX_IMAGE_SNAPSHOTS = 128
+
+
+class SnapshotRows(list):
+    """Snapshot rows (:func:`snapshot_record`) in recording order, holding hidden images at a
+    bounded, evenly thinned schedule.
+
+    Every row keeps its weights, metrics and boundary. Row ``i`` keeps its hidden images
+    (``probe.*``, ``grid.*``) while ``i`` is a multiple of the stride, and the last row always
+    does; the stride starts at 1 and doubles whenever more than ``max_images`` rows would
+    keep them, dropping the images of every other kept row. So at most ``max_images + 1``
+    rows hold images however many snapshots are taken, evenly spaced from row 0, and memory
+    while recording is bounded without knowing the run's length (the callback does not).
+
+    A list of the rows (both trainers use it as one); only :meth:`append` thins. A row is
+    the recorder's own dict, so later edits (the callback fixes a row's epoch) are kept.
+
+    Parameters
+    ----------
+    max_images
+        Rows on the stride that may keep their images, at least 1; default
+        :data:`MAX_IMAGE_SNAPSHOTS` (read when the rows are made).
+
+    Raises
+    ------
+    ValueError
+        If ``max_images`` is less than 1.
+    """
+
+    def __init__(self, max_images: int | None = None) -> None:
+        if max_images is None:
+            max_images = MAX_IMAGE_SNAPSHOTS
+        if max_images < 1:
+            raise ValueError(f"max_images must be at least 1. Received: max_images={max_images}")
+        super().__init__()
+        self.max_images = max_images
+        #: Rows ``0, stride, 2 * stride, ...`` (and the last) hold their images.
+        self.stride = 1
+
+    def append(self, row: dict[str, np.ndarray]) -> None:
+        """Add the next row; drop the images of rows the schedule no longer keeps."""
+        n = len(self)  # the new row's index
+        if n and (n - 1) % self.stride:
+            _drop_images(self[-1])  # it was kept only as the last row
+        super().append(row)
+        while n // self.stride + 1 > self.max_images:
+            self.stride *= 2
+            for i in range(self.stride // 2, n, self.stride):
+                _drop_images(self[i])
+
+    def with_images(self) -> list[int]:
+        """Indices of the rows holding their hidden images."""
+        return [i for i, row in enumerate(self) if _has_images(row)]
+
+
+def _drop_images(row: dict[str, np.ndarray]) -> None:
+    for key in [k for k in row if k.startswith(IMAGE_PREFIXES)]:
+        del row[key]
+
+
+def _has_images(row: dict[str, np.ndarray]) -> bool:
+    return any(k.startswith(IMAGE_PREFIXES) for k in row)
+
+
 def _boundary(net: Network) -> np.ndarray:
     """The viewed layer's decision coefficients: ``(w_1..w_k, c)`` of the sigmoid unit,
     shape (k + 1,), or for a softmax of K units its kernel rows then its bias row, shape
@@ -330,7 +401,7 @@ def _boundary(net: Network) -> np.ndarray:
 
 
 def assemble_trajectory(
-    records: list[dict[str, np.ndarray]],
+    records: Sequence[dict[str, np.ndarray]],
     *,
     net: Network,
     probe_inputs: np.ndarray,
@@ -352,9 +423,39 @@ def assemble_trajectory(
     ``net`` gives the layer names, activations and widths (any snapshot's network).
     Both trainers call it through :meth:`RecordingPlan.trajectory`. ``extra_metadata``
     (JSON-able) is added to the metadata, e.g. the callback's optimizers and what it dropped.
+
+    Rows may lack their hidden images (:class:`SnapshotRows` thins them): the images of the
+    rows holding them are stored, with ``image_snapshots`` listing those rows when some do
+    not. The last row's images are always stored: computed from its weights
+    (:meth:`~geomcore.geometry.Network.forward`, cast to float32) if it has none.
     """
-    arrays = {k: np.stack([r[k] for r in records]) for k in records[0]}
+    hidden = list(net.layer_names[:-1])
+    image_keys = [f"{p}{n}" for n in hidden for p in IMAGE_PREFIXES]
+    rows = list(records)
+    if not all(k in rows[-1] for k in image_keys):
+        # The callback left out later rows (an unfinished epoch) and the last kept one's
+        # images were thinned away; scenes show the final images.
+        last = rows[-1]
+        final = Network(
+            tuple(last[f"kernel.{n}"] for n in net.layer_names),
+            tuple(last[f"bias.{n}"] for n in net.layer_names),
+            net.activations, net.layer_names,
+        )
+        images: dict[str, np.ndarray] = {}
+        for n in hidden:
+            images[f"probe.{n}"] = final.forward(probe_inputs, upto=n).astype(np.float32)
+            images[f"grid.{n}"] = final.forward(grid_inputs.reshape(-1, 2), upto=n).astype(
+                np.float32).reshape(*grid_inputs.shape[:2], -1)
+        rows[-1] = {**last, **images}
+    kept = [i for i, r in enumerate(rows) if all(k in r for k in image_keys)]
+    keys = [k for k in rows[-1] if k not in image_keys]
+    arrays = {k: np.stack([r[k] for r in rows]) for k in keys}
+    for k in image_keys:
+        arrays[k] = np.stack([rows[i][k] for i in kept])
+    if len(kept) < len(rows):
+        arrays["image_snapshots"] = np.asarray(kept, dtype=np.int64)
     arrays["probe_inputs"] = probe_inputs
+
     arrays["probe_labels"] = probe_labels
     arrays["grid_inputs"] = grid_inputs
     metadata = {
@@ -525,7 +626,7 @@ class RecordingPlan:
 
     def trajectory(
         self,
-        records: list[dict[str, np.ndarray]],
+        records: Sequence[dict[str, np.ndarray]],
         *,
         net: Network,
         steps_per_epoch: int,
@@ -774,7 +875,8 @@ class TrajectoryRecorder(keras.callbacks.Callback):
                 )
         self.plan = plan
         self.trainer = trainer
-        self._records: list[dict[str, np.ndarray]] = []
+        # Hidden images kept at a bounded schedule: memory does not grow with them.
+        self._records = SnapshotRows()
         # Rows of the current epoch whose fractional epoch awaits the epoch's length.
         self._pending: list[dict[str, np.ndarray]] = []
         self._layers: list[Any] = []  # Dense and Dropout, in call order

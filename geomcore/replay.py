@@ -10,7 +10,7 @@ epochs pass quickly. Numpy, scipy and contourpy only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,8 +19,8 @@ import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from geomcore.errors import TrajectoryError
-from geomcore.geometry import Network, clip_line_to_box
-from geomcore.trajectory import Trajectory
+from geomcore.geometry import ACTIVATION_FUNCTIONS, Network, clip_line_to_box
+from geomcore.trajectory import IMAGE_PREFIXES, Trajectory
 
 __all__ = ["Frame", "Replay", "boundary_contours", "layer_homotopy"]
 
@@ -140,14 +140,121 @@ def layer_homotopy(network: Network, x: np.ndarray, t: float) -> np.ndarray:
     return ((1 - frac) * lo + frac * hi).reshape(shape)
 
 
-def _finite_prefix(trajectory: Trajectory) -> int:
-    """Number of leading snapshots whose weights, metrics and hidden outputs are all finite."""
-    ok = np.isfinite(trajectory.loss) & np.isfinite(trajectory.accuracy)
-    for name, a in trajectory.arrays.items():
-        if name.split(".")[0] in ("kernel", "bias", "probe", "grid", "boundary"):
+#: Snapshots per block when a replay measures the hidden images (finite? how far do they
+#: move?): memory holds one block of images, whatever the number of snapshots.
+_BLOCK = 32
+
+
+def _finite_prefix(trajectory: Trajectory, images_ok: np.ndarray) -> int:
+    """Number of leading snapshots whose weights, metrics and hidden outputs are all finite.
+
+    ``images_ok``, shape (S,), says which snapshots' hidden images are finite
+    (:func:`_scan_images`).
+    """
+    ok = np.isfinite(trajectory.loss) & np.isfinite(trajectory.accuracy) & images_ok
+    for name in trajectory.arrays:
+        if name.split(".")[0] in ("kernel", "bias", "boundary"):
+            a = trajectory.arrays[name]
             ok &= np.all(np.isfinite(a.reshape(a.shape[0], -1)), axis=1)
     bad = np.flatnonzero(~ok)
     return int(bad[0]) if bad.size else trajectory.n_snapshots
+
+
+class _Steps:
+    """Per-row finiteness and RMS displacement between consecutive rows of images, fed a
+    block of consecutive rows at a time (each ``(k, ..., units)``).
+
+    The change between two rows is the root mean square over their points of the
+    displacement (NaN next to a non-finite row); with ``measure=False`` only finiteness.
+    """
+
+    def __init__(self, measure: bool = True) -> None:
+        self.measure = measure
+        self.finite: list[np.ndarray] = []
+        self.steps: list[np.ndarray] = [np.zeros(0)]
+        self._prev: np.ndarray | None = None
+
+    def add(self, block: np.ndarray) -> None:
+        k = block.shape[0]
+        self.finite.append(np.all(np.isfinite(np.reshape(block, (k, -1))), axis=1))
+        if not self.measure:
+            return
+        b = np.asarray(block).reshape(k, -1, block.shape[-1]).astype(np.float64)
+        seq = b if self._prev is None else np.concatenate([self._prev, b])
+        self.steps.append(np.sqrt(np.mean(np.sum(np.diff(seq, axis=0) ** 2, axis=-1), axis=1)))
+        self._prev = b[-1:]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(finite (R,) bool, change (R - 1,) float64)`` over the R rows added (the change
+        empty unless measured)."""
+        return np.concatenate(self.finite), np.concatenate(self.steps)
+
+
+def _computed_images(trajectory: Trajectory, layer: str) -> Iterator[np.ndarray]:
+    """Every snapshot's images of the probe points then the grid in ``layer``, from its
+    weights, in blocks of :data:`_BLOCK` snapshots, shape ``(k, P + G * M, units)``.
+
+    The forward pass of :meth:`geomcore.geometry.Network.forward` (float64), batched over
+    the snapshots of a block.
+    """
+    names = trajectory.layer_names
+    acts = trajectory.metadata["activations"]
+    upto = names.index(layer)
+    points = np.concatenate(
+        [trajectory.probe_inputs.astype(np.float64), trajectory.grid_inputs.reshape(-1, 2)]
+    )
+    for start in range(0, trajectory.n_snapshots, _BLOCK):
+        rows = slice(start, start + _BLOCK)
+        h: np.ndarray = points[None]
+        for i in range(upto + 1):
+            kernel = trajectory.arrays[f"kernel.{names[i]}"][rows].astype(np.float64)
+            bias = trajectory.arrays[f"bias.{names[i]}"][rows].astype(np.float64)
+            h = ACTIVATION_FUNCTIONS[acts[i]](h @ kernel + bias[:, None, :])
+        yield h
+
+
+def _scan_images(trajectory: Trajectory, layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which snapshots' hidden images are finite, and how far the viewed layer's move.
+
+    Every stored image array is read once, a block of rows at a time (streamed from the file
+    after a lazy load), so memory does not grow with the number of snapshots. The change
+    comes from the stored images when every snapshot's are stored, else from the images
+    recomputed from the weights (which then count towards finiteness too).
+
+    Returns
+    -------
+    ok : ndarray of shape (S,), bool
+    change : ndarray of shape (S - 1,), float64
+        RMS displacement of the probe points plus that of the grid, per snapshot interval
+        (NaN next to a snapshot whose images are not finite).
+    """
+    s = trajectory.n_snapshots
+    at = trajectory.image_snapshots
+    thinned = trajectory.images_thinned
+    ok = np.ones(s, dtype=bool)
+    change = np.zeros(max(s - 1, 0))
+    with np.errstate(all="ignore"):
+        for name in list(trajectory.arrays):
+            if not name.startswith(IMAGE_PREFIXES):
+                continue
+            viewed = not thinned and name.split(".", 1)[1] == layer
+            scan = _Steps(measure=viewed)
+            for block in trajectory.snapshot_rows(name, _BLOCK):
+                scan.add(block)
+            finite, steps = scan.result()
+            ok[at] &= finite
+            if viewed:
+                change += steps
+        if thinned:
+            p = trajectory.probe_inputs.shape[0]
+            probe, grid = _Steps(), _Steps()
+            for h in _computed_images(trajectory, layer):
+                probe.add(h[:, :p])
+                grid.add(h[:, p:])
+            (probe_ok, probe_steps), (grid_ok, grid_steps) = probe.result(), grid.result()
+            ok &= probe_ok & grid_ok
+            change = probe_steps + grid_steps
+    return ok, change
 
 
 class Replay:
@@ -193,7 +300,8 @@ class Replay:
                 f"no hidden layer {self.layer!r}; expected one of {trajectory.hidden_layer_names}"
             )
         epochs = trajectory.epochs
-        finite = _finite_prefix(trajectory)
+        images_ok, change = _scan_images(trajectory, self.layer)
+        finite = _finite_prefix(trajectory, images_ok)
         count = finite
         #: Epoch where the replay stops because training diverged, or None.
         self.diverged_at_epoch: float | None = None
@@ -233,7 +341,9 @@ class Replay:
         self._sizes = [f.shape[1] for f in flat]
         self._weights = CubicSpline(self.index, np.concatenate(flat, axis=1).astype(np.float64))
         self.epochs = epochs[:count].astype(np.float64)
-        self.change = self._change_per_interval(self.layer, count)
+        #: RMS displacement of the probe points plus that of the grid in the viewed layer,
+        #: per snapshot interval, shape (S - 1,).
+        self.change = change[: count - 1]
         weights = self.change + min_speed * max(float(np.mean(self.change)), 1e-12)
         # Every interval gets some time, so the clock is strictly increasing even where
         # nothing moves (min_speed = 0, or all points mapped to one place).
@@ -269,15 +379,6 @@ class Replay:
         if self.diverged_at_epoch is None:
             return None
         return f"training diverged at epoch {self.diverged_at_epoch:g} — replay stops there"
-
-    def _change_per_interval(self, layer: str, count: int) -> np.ndarray:
-        """RMS displacement of probe points and grid in the viewed layer, per interval."""
-        probe = self.trajectory.arrays[f"probe.{layer}"][:count].astype(np.float64)
-        grid = self.trajectory.arrays[f"grid.{layer}"][:count].astype(np.float64)
-        grid = grid.reshape(count, -1, grid.shape[-1])
-        d_probe = np.sqrt(np.mean(np.sum(np.diff(probe, axis=0) ** 2, axis=-1), axis=1))
-        d_grid = np.sqrt(np.mean(np.sum(np.diff(grid, axis=0) ** 2, axis=-1), axis=1))
-        return d_probe + d_grid
 
     # -- clocks ---------------------------------------------------------------------------
     def snapshot_at(self, progress: float) -> float:

@@ -4,9 +4,11 @@ Stored as an uncompressed ``.npz`` (a zip of ``.npy`` files). Loading never unpi
 member's header is read and checked (dtype, shape, declared size against the member's size)
 before any data is read, and object arrays are refused. Saving writes a temporary file beside
 the target and renames it, so a crash never leaves a partial file under the target's name.
-Numpy and the standard library only.
+``Trajectory.load(path, lazy=True)`` reads the hidden-layer images (``probe.*``, ``grid.*``,
+most of a file) only when they are first used. Numpy and the standard library only.
 
-Schema (version 1), ``S`` snapshots, ``P`` probe points, ``G`` grid lines of ``M`` samples:
+Schema (version 3), ``S`` snapshots, ``P`` probe points, ``G`` grid lines of ``M`` samples,
+hidden images stored at ``T`` of the snapshots:
 
 ===========================  ==================  ===========================================
 array                        shape               meaning
@@ -23,25 +25,36 @@ array                        shape               meaning
 ``bias.<layer>``             (S, out)            every layer's bias
 ``probe_inputs``             (P, 2) float32      probe points, data units
 ``probe_labels``             (P,) int64          their labels
-``probe.<hidden layer>``     (S, P, units)       probe points' image in each hidden layer
+``probe.<hidden layer>``     (T, P, units)       probe points' image in each hidden layer
 ``grid_inputs``              (G, M, 2) float64   grid lines over the padded data box
-``grid.<hidden layer>``      (S, G, M, units)    grid lines' image in each hidden layer
+``grid.<hidden layer>``      (T, G, M, units)    grid lines' image in each hidden layer
+``image_snapshots``          (T,) int64          optional (schema 3): the snapshots whose
+                                                 images are stored, increasing; absent when
+                                                 every snapshot's are (T = S)
 ``metadata``                 () str              JSON, see :data:`METADATA_KEYS`
 ===========================  ==================  ===========================================
 
+Schema 3 lets a long run store its hidden images at a thinned schedule (the recorders keep at
+most :data:`geomcore.recording.MAX_IMAGE_SNAPSHOTS` + 1 of them, the first and the last
+snapshot always among them) while every snapshot's weights and metrics are kept: a replay
+recomputes the images from the weights anyway. A file whose images cover every snapshot has
+exactly the layout of schema 2, and schema 1 and 2 files are read unchanged.
+
 Schema 2 added K-class runs (a softmax output of K units); a schema-1 file (one sigmoid
-unit) is read as schema 2 unchanged. The metadata may also hold ``class_counts`` (points of
+unit) is read as schema 3 unchanged. The metadata may also hold ``class_counts`` (points of
 each class in the training data), from which :attr:`Trajectory.no_learning` knows the
 accuracy of chance.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +65,8 @@ from geomcore.errors import TrajectoryError
 from geomcore.geometry import ACTIVATION_FUNCTIONS, Network
 
 __all__ = [
+    "IMAGE_PREFIXES",
+    "LazyArrays",
     "MAX_ARRAY_BYTES",
     "METADATA_KEYS",
     "NO_LEARNING_MARGIN",
@@ -60,10 +75,15 @@ __all__ = [
 ]
 
 #: Version of the file layout above; bump it on any incompatible change.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Older versions read by converting on load: version 1 (one sigmoid output unit only) is
-#: version 2 restricted to two classes, with the same arrays and metadata keys.
-_CONVERTIBLE_VERSIONS = (1,)
+#: version 2 restricted to two classes, and version 2 is version 3 with the images of every
+#: snapshot stored (no ``image_snapshots``); same arrays and metadata keys.
+_CONVERTIBLE_VERSIONS = (1, 2)
+
+#: Prefixes of the hidden-layer image arrays: the bulk of a file, read on demand by a lazy
+#: load, stored at the snapshots ``image_snapshots`` lists.
+IMAGE_PREFIXES = ("probe.", "grid.")
 
 #: Keys every trajectory's metadata holds.
 METADATA_KEYS = (
@@ -117,64 +137,17 @@ def _whole(value: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` without unpickling, checking headers first."""
-    arrays: dict[str, np.ndarray] = {}
-    total = 0
+def _stamp(f: Any) -> tuple[int, int, int, int]:
+    """What identifies an open file's contents: device, inode, size, modification time."""
+    st = os.fstat(f.fileno())
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn whatever reading ``path`` raises into one :class:`TrajectoryError` naming it."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if not info.filename.endswith(".npy"):
-                    raise TrajectoryError(
-                        f"{path}: unexpected member {info.filename!r}; a trajectory holds "
-                        ".npy arrays only"
-                    )
-                name = info.filename[: -len(".npy")]
-                if name in arrays:
-                    raise TrajectoryError(f"{path}: array {name!r} is stored twice")
-                with zf.open(info) as f:
-                    try:
-                        version = np.lib.format.read_magic(f)
-                        if version == (1, 0):
-                            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-                        elif version == (2, 0):
-                            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-                        else:
-                            raise ValueError(f"unsupported .npy version {version}")
-                    except ValueError as err:
-                        raise TrajectoryError(
-                            f"{path}: array {name!r} has an invalid header ({err})"
-                        ) from None
-                    if dtype.hasobject:
-                        raise TrajectoryError(
-                            f"{path}: array {name!r} holds Python objects (a pickle); "
-                            "refused, trajectories hold numbers and text only"
-                        )
-                    if any(d < 0 for d in shape):
-                        raise TrajectoryError(
-                            f"{path}: array {name!r} declares the negative shape {shape}"
-                        )
-                    # Python integers: a product of hostile dimensions cannot wrap around.
-                    nbytes = math.prod(shape) * dtype.itemsize
-                    total += nbytes
-                    if nbytes > MAX_ARRAY_BYTES or total > MAX_ARRAY_BYTES:
-                        raise TrajectoryError(
-                            f"{path}: array {name!r} declares shape {shape} ({nbytes} bytes), "
-                            f"more than a trajectory may hold ({MAX_ARRAY_BYTES} bytes in all); "
-                            "refused before reading it"
-                        )
-                    if nbytes > info.file_size:
-                        raise TrajectoryError(
-                            f"{path}: array {name!r} declares shape {shape} ({nbytes} bytes) "
-                            f"but its member holds {info.file_size} bytes"
-                        )
-                    data = f.read(nbytes)
-                    if len(data) != nbytes:
-                        raise TrajectoryError(f"{path}: array {name!r} is truncated")
-                    a = np.frombuffer(data, dtype=dtype)
-                    a = a.reshape(shape, order="F" if fortran else "C").copy()
-                    f.read()  # to the end, so zipfile checks the CRC
-                arrays[name] = a
+        yield
     except TrajectoryError:
         raise
     except FileNotFoundError:
@@ -189,7 +162,215 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         raise TrajectoryError(
             f"{path}: cannot read trajectory ({type(err).__name__}: {err})"
         ) from None
+
+
+def _header(f: Any, path: Path, name: str, info: zipfile.ZipInfo) -> tuple[
+    tuple[int, ...], bool, np.dtype, int
+]:
+    """Read and check one ``.npy`` member's header: ``(shape, fortran, dtype, nbytes)``."""
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except ValueError as err:
+        raise TrajectoryError(f"{path}: array {name!r} has an invalid header ({err})") from None
+    if dtype.hasobject:
+        raise TrajectoryError(
+            f"{path}: array {name!r} holds Python objects (a pickle); "
+            "refused, trajectories hold numbers and text only"
+        )
+    if any(d < 0 for d in shape):
+        raise TrajectoryError(f"{path}: array {name!r} declares the negative shape {shape}")
+    # Python integers: a product of hostile dimensions cannot wrap around.
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > MAX_ARRAY_BYTES:
+        raise TrajectoryError(
+            f"{path}: array {name!r} declares shape {shape} ({nbytes} bytes), "
+            f"more than a trajectory may hold ({MAX_ARRAY_BYTES} bytes in all); "
+            "refused before reading it"
+        )
+    return tuple(shape), bool(fortran), dtype, nbytes
+
+
+def _check_member_size(path: Path, name: str, shape: tuple[int, ...], nbytes: int,
+                       info: zipfile.ZipInfo) -> None:
+    if nbytes > info.file_size:
+        raise TrajectoryError(
+            f"{path}: array {name!r} declares shape {shape} ({nbytes} bytes) "
+            f"but its member holds {info.file_size} bytes"
+        )
+
+
+def _read_data(f: Any, path: Path, name: str, nbytes: int) -> bytes:
+    data = f.read(nbytes)
+    if len(data) != nbytes:
+        raise TrajectoryError(f"{path}: array {name!r} is truncated")
+    return data
+
+
+@dataclass(frozen=True)
+class _Member:
+    """An array of a trajectory file not read yet: its member and what its header declares.
+
+    ``stamp`` identifies the file's contents when it was loaded; reading the member from a
+    file replaced since (an atomic save renames a new file over it) is refused.
+    """
+
+    path: Path
+    member: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fortran: bool
+    stamp: tuple[int, int, int, int]
+
+    @property
+    def name(self) -> str:
+        return self.member[: -len(".npy")]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[tuple[Any, int]]:
+        """The member's stream positioned after its header, and its data's size in bytes."""
+        with _reading(self.path), open(self.path, "rb") as raw:
+            if _stamp(raw) != self.stamp:
+                raise TrajectoryError(
+                    f"{self.path}: the file changed since it was loaded lazily; load it again"
+                )
+            with zipfile.ZipFile(raw) as zf, zf.open(self.member) as f:
+                info = zf.getinfo(self.member)
+                shape, fortran, dtype, nbytes = _header(f, self.path, self.name, info)
+                _check_member_size(self.path, self.name, shape, nbytes, info)
+                if (shape, fortran, dtype) != (self.shape, self.fortran, self.dtype):
+                    raise TrajectoryError(
+                        f"{self.path}: the file changed since it was loaded lazily; load it again"
+                    )
+                yield f, nbytes
+                f.read()  # to the end, so zipfile checks the CRC
+
+    def read(self) -> np.ndarray:
+        """The whole array (a writable copy)."""
+        with self._open() as (f, nbytes):
+            data = _read_data(f, self.path, self.name, nbytes)
+        a = np.frombuffer(data, dtype=self.dtype)
+        return a.reshape(self.shape, order="F" if self.fortran else "C").copy()
+
+    def rows(self, chunk: int) -> Iterator[np.ndarray]:
+        """Consecutive blocks of at most ``chunk`` rows (first axis), read as they come."""
+        if self.fortran or not self.shape:
+            yield self.read()
+            return
+        row = math.prod(self.shape[1:]) * self.dtype.itemsize
+        with self._open() as (f, _):
+            for start in range(0, self.shape[0], chunk):
+                k = min(chunk, self.shape[0] - start)
+                data = _read_data(f, self.path, self.name, k * row)
+                yield np.frombuffer(data, dtype=self.dtype).reshape(k, *self.shape[1:])
+
+
+def _read_npz(
+    path: Path, defer: Callable[[str], bool] | None = None
+) -> dict[str, np.ndarray | _Member]:
+    """Read every array of an ``.npz`` without unpickling, checking headers first.
+
+    Arrays whose name ``defer`` accepts are not read: their headers are checked and a
+    :class:`_Member` stands for each.
+    """
+    arrays: dict[str, np.ndarray | _Member] = {}
+    total = 0
+    with _reading(path), open(path, "rb") as raw, zipfile.ZipFile(raw) as zf:
+        stamp = _stamp(raw)
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                raise TrajectoryError(
+                    f"{path}: unexpected member {info.filename!r}; a trajectory holds "
+                    ".npy arrays only"
+                )
+            name = info.filename[: -len(".npy")]
+            if name in arrays:
+                raise TrajectoryError(f"{path}: array {name!r} is stored twice")
+            with zf.open(info) as f:
+                shape, fortran, dtype, nbytes = _header(f, path, name, info)
+                total += nbytes
+                if total > MAX_ARRAY_BYTES:
+                    raise TrajectoryError(
+                        f"{path}: array {name!r} declares shape {shape} ({nbytes} bytes), "
+                        f"more than a trajectory may hold ({MAX_ARRAY_BYTES} bytes in all); "
+                        "refused before reading it"
+                    )
+                _check_member_size(path, name, shape, nbytes, info)
+                if defer is not None and defer(name):
+                    arrays[name] = _Member(path, info.filename, shape, dtype, fortran, stamp)
+                    continue
+                data = _read_data(f, path, name, nbytes)
+                a = np.frombuffer(data, dtype=dtype)
+                a = a.reshape(shape, order="F" if fortran else "C").copy()
+                f.read()  # to the end, so zipfile checks the CRC
+            arrays[name] = a
     return arrays
+
+
+def _is_image(name: str) -> bool:
+    return name.startswith(IMAGE_PREFIXES)
+
+
+class LazyArrays(MutableMapping):
+    """A trajectory's named arrays, some read from its file only when first accessed.
+
+    What ``Trajectory.load(path, lazy=True)`` gives as :attr:`Trajectory.arrays`: the
+    hidden-layer images (names starting with :data:`IMAGE_PREFIXES`) stay in the file until
+    ``arrays[name]`` reads one (then it is kept). ``name in arrays``, iteration and
+    :meth:`peek` read nothing. Reading from a file replaced since the load raises
+    :class:`~geomcore.errors.TrajectoryError`.
+    """
+
+    def __init__(self, items: dict[str, np.ndarray | _Member]) -> None:
+        self._items = items
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        a = self._items[name]
+        if isinstance(a, _Member):
+            a = self._items[name] = a.read()
+        return a
+
+    def __setitem__(self, name: str, value: np.ndarray) -> None:
+        self._items[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def is_loaded(self, name: str) -> bool:
+        """Whether array ``name`` is in memory."""
+        return not isinstance(self._items[name], _Member)
+
+    def peek(self, name: str) -> Any:
+        """The array if in memory, else an object with its ``shape``, ``dtype`` and ``ndim``."""
+        return self._items[name]
+
+    def rows(self, name: str, chunk: int) -> Iterator[np.ndarray]:
+        """Array ``name`` in blocks of at most ``chunk`` rows, streamed from the file if it
+        is not in memory (memory bounded by one block)."""
+        a = self._items[name]
+        if isinstance(a, _Member):
+            yield from a.rows(chunk)
+        else:
+            for start in range(0, a.shape[0], chunk):
+                yield a[start : start + chunk]
 
 
 @dataclass
@@ -199,7 +380,7 @@ class Trajectory:
     Parameters
     ----------
     arrays
-        The named arrays.
+        The named arrays (a :class:`LazyArrays` when loaded with ``lazy=True``).
     metadata
         JSON-able metadata with at least the keys in :data:`METADATA_KEYS`.
 
@@ -209,7 +390,7 @@ class Trajectory:
         If arrays or metadata do not follow the schema.
     """
 
-    arrays: dict[str, np.ndarray]
+    arrays: MutableMapping[str, np.ndarray]
     metadata: dict[str, Any]
 
     def __post_init__(self) -> None:
@@ -309,8 +490,9 @@ class Trajectory:
         def need(name: str, shape: tuple[int | None, ...], kind: str) -> np.ndarray:
             if name not in self.arrays:
                 raise fail(f"missing array {name!r}")
-            a = self.arrays[name]
-            if not isinstance(a, np.ndarray) or a.dtype.kind not in kind:
+            # Shape and dtype only: a lazily loaded image stays in its file.
+            a = self._peek(name)
+            if not isinstance(a, (np.ndarray, _Member)) or a.dtype.kind not in kind:
                 raise fail(f"array {name!r} has dtype {getattr(a, 'dtype', type(a))}, expected "
                            f"kind {kind!r}")
             if a.ndim != len(shape) or any(
@@ -349,9 +531,21 @@ class Trajectory:
         if not (np.all(np.isfinite(probe)) and np.all(np.isfinite(grid))):
             raise fail("arrays 'probe_inputs' and 'grid_inputs' must be finite")
         g, m = grid.shape[:2]
+        t = s
+        if "image_snapshots" in self.arrays:
+            at = need("image_snapshots", (None,), "iu")
+            t = at.shape[0]
+            if t < 1 or at[0] < 0 or at[-1] >= s or np.any(at[1:] <= at[:-1]):
+                raise fail(f"array 'image_snapshots' must hold increasing snapshot indices "
+                           f"0 to {s - 1} (got {t} values from {at[:1]} to {at[-1:]})")
         for n, w in zip(names[:-1], widths[:-1]):
-            need(f"probe.{n}", (s, p, w), "f")
-            need(f"grid.{n}", (s, g, m, w), "f")
+            need(f"probe.{n}", (t, p, w), "f")
+            need(f"grid.{n}", (t, g, m, w), "f")
+
+    def _peek(self, name: str) -> Any:
+        """Array ``name``, or what its header says if a lazy load left it in the file."""
+        arrays = self.arrays
+        return arrays.peek(name) if isinstance(arrays, LazyArrays) else arrays[name]
 
     # -- file I/O -------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -372,8 +566,17 @@ class Trajectory:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Trajectory:
+    def load(cls, path: str | os.PathLike[str], *, lazy: bool = False) -> Trajectory:
         """Read and validate a trajectory file without unpickling anything.
+
+        Parameters
+        ----------
+        path
+            The ``.npz`` file.
+        lazy
+            Leave the hidden-layer images (``probe.*``, ``grid.*``) in the file until first
+            used (:class:`LazyArrays`); their headers are checked now, their data (and its
+            CRC) when read. Weights, metrics and inputs are read now either way.
 
         Raises
         ------
@@ -384,16 +587,17 @@ class Trajectory:
             message names the file.
         """
         path = Path(path)
-        arrays = _read_npz(path)
+        arrays = _read_npz(path, defer=_is_image if lazy else None)
         meta = arrays.pop("metadata", None)
-        if meta is None or meta.dtype.kind != "U" or meta.shape != ():
+        if not isinstance(meta, np.ndarray) or meta.dtype.kind != "U" or meta.shape != ():
             raise TrajectoryError(f"{path}: missing metadata; not a geomcore trajectory")
         try:
             metadata = json.loads(str(meta))
         except json.JSONDecodeError as err:
             raise TrajectoryError(f"{path}: metadata is not valid JSON ({err})") from None
         traj = cls.__new__(cls)
-        traj.arrays, traj.metadata = arrays, metadata
+        traj.arrays = LazyArrays(arrays) if lazy else arrays  # type: ignore[assignment]
+        traj.metadata = metadata
         traj.validate(path)
         return traj
 
@@ -455,6 +659,70 @@ class Trajectory:
     @property
     def grid_inputs(self) -> np.ndarray:
         return self.arrays["grid_inputs"]
+
+    @property
+    def image_snapshots(self) -> np.ndarray:
+        """Indices of the snapshots whose hidden images are stored, shape (T,), int64.
+
+        Row ``i`` of every ``probe.<layer>`` and ``grid.<layer>`` array belongs to snapshot
+        ``image_snapshots[i]``; all snapshots (``0..S-1``) unless the run was thinned.
+        """
+        at = self.arrays.get("image_snapshots")
+        if at is None:
+            return np.arange(self.n_snapshots, dtype=np.int64)
+        return np.asarray(at, dtype=np.int64)
+
+    @property
+    def images_thinned(self) -> bool:
+        """Whether some snapshot's hidden images are not stored (see :attr:`image_snapshots`)."""
+        return self.image_snapshots.shape[0] < self.n_snapshots
+
+    def snapshot_rows(self, name: str, chunk: int = 64) -> Iterator[np.ndarray]:
+        """Array ``name`` in consecutive blocks of at most ``chunk`` rows (first axis).
+
+        A lazily loaded image is streamed from the file block by block, so memory holds one
+        block, not the array.
+        """
+        arrays = self.arrays
+        if isinstance(arrays, LazyArrays):
+            yield from arrays.rows(name, chunk)
+            return
+        a = arrays[name]
+        for start in range(0, a.shape[0], chunk):
+            yield a[start : start + chunk]
+
+    def images(self, layer: str, snapshot: int) -> tuple[np.ndarray, np.ndarray]:
+        """Probe points' and grid lines' images in a hidden layer at one snapshot.
+
+        The stored images when :attr:`image_snapshots` holds the snapshot, else the forward
+        pass of the snapshot's weights (:meth:`geomcore.geometry.Network.forward`), as float32
+        like the stored ones.
+
+        Returns
+        -------
+        probe : ndarray of shape (P, units)
+        grid : ndarray of shape (G, M, units)
+
+        Raises
+        ------
+        IndexError
+            If there is no such snapshot.
+        ValueError
+            If ``layer`` is not a hidden layer.
+        """
+        if layer not in self.hidden_layer_names:
+            raise ValueError(f"no hidden layer {layer!r}; expected one of "
+                             f"{self.hidden_layer_names}")
+        net = self.network(snapshot)
+        snapshot %= self.n_snapshots
+        at = self.image_snapshots
+        row = int(np.searchsorted(at, snapshot))
+        if row < at.shape[0] and at[row] == snapshot:
+            return self.arrays[f"probe.{layer}"][row], self.arrays[f"grid.{layer}"][row]
+        grid_in = self.grid_inputs
+        probe = net.forward(self.probe_inputs, upto=layer).astype(np.float32)
+        grid = net.forward(grid_in.reshape(-1, 2), upto=layer).astype(np.float32)
+        return probe, grid.reshape(*grid_in.shape[:2], -1)
 
     def weights(self, snapshot: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Kernels and biases of every layer at snapshot index ``snapshot``."""

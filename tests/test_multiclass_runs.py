@@ -90,7 +90,7 @@ def test_k_class_run_records_the_output_layer_as_boundary(k3_runs, which):
     from geomcore.datasets import make_dataset
 
     t = k3_runs[which]
-    assert t.metadata["schema_version"] == SCHEMA_VERSION == 2
+    assert t.metadata["schema_version"] == SCHEMA_VERSION == 3
     assert t.widths == [4, 2, 3] and t.metadata["activations"][-1] == "softmax"
     assert t.metadata["class_counts"] == [120, 120, 120]
     s = t.n_snapshots
@@ -131,7 +131,7 @@ def test_k_class_trajectory_round_trips(k3_runs, tmp_path):
         Trajectory(arrays, metadata)
 
 
-def test_a_schema_1_file_loads_as_schema_2(tiny_run, tmp_path):
+def test_a_schema_1_file_loads_as_the_current_schema(tiny_run, tmp_path):
     arrays = {k: v.copy() for k, v in tiny_run.trajectory.arrays.items()}
     metadata = json.loads(json.dumps(tiny_run.trajectory.metadata))
     metadata["schema_version"] = 1
@@ -139,7 +139,7 @@ def test_a_schema_1_file_loads_as_schema_2(tiny_run, tmp_path):
     with open(path, "wb") as f:
         np.savez(f, **arrays, metadata=np.array(json.dumps(metadata)))
     old = Trajectory.load(path)
-    assert old.metadata["schema_version"] == 2 and old.classes == 2
+    assert old.metadata["schema_version"] == SCHEMA_VERSION and old.classes == 2
     for key, value in tiny_run.trajectory.arrays.items():
         np.testing.assert_array_equal(old.arrays[key], value)
     assert old.summary()["final_accuracy"] == tiny_run.trajectory.summary()["final_accuracy"]
