@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import manim as mn
+import numpy as np
 
 from geomcore.anatomy import pca_projection
 from geomcore.topology import AlignedProjection, aligned_pca_projections, mean_displacement
@@ -14,7 +15,9 @@ def storyboard(scene: mn.Scene, runs: stage.LectureRuns) -> None:
     """The 4-wide layer on 3 principal directions, and the spread the view loses."""
     traj = runs.trajectory(4)
     width = facts.first_width(traj)
-    images = traj.arrays["probe.hidden_1"]
+    # One image per snapshot (a long run stores them at a thinned schedule: the rest are
+    # computed from the snapshot's weights), so projection i belongs to snapshot i.
+    images = np.stack([traj.images("hidden_1", s)[0] for s in range(traj.n_snapshots)])
     # Two views of the layer: the final epoch's principal directions for every epoch, or
     # each epoch's own, turned onto the previous epoch's by orthogonal Procrustes. We show
     # the one whose points move less between consecutive snapshots. On circles-4d (seed 0)
