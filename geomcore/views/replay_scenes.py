@@ -277,6 +277,20 @@ def _cells(count: int) -> list[tuple[float, float, float]]:
     return [(-3.55 + 7.1 * (i % 2), 2.0 - 4.0 * (i // 2), 0.56) for i in range(count)]
 
 
+def _fit_class_lines(metrics: MetricsReadout, bottom: float) -> None:
+    """Drop the readout's per-class lines (K > 2) if they would reach below ``bottom``.
+
+    A compare cell has room for the epoch, accuracy and loss; with many classes, or four
+    cells, the per-class accuracies below them would leave the cell (or the frame).
+    """
+    if not metrics.class_lines or metrics.class_lines[-1].get_bottom()[1] >= bottom:
+        return
+    names = list(metrics.static)[3:]  # the "class c" labels follow the three names
+    metrics.static.remove(*names)
+    metrics.dynamic.remove(*metrics.class_lines)
+    metrics.class_lines = []
+
+
 def compare_scene_class(replays: list[Replay], names: list[str], *,
                         seconds: float = 10.0) -> type:
     """A Manim scene class playing up to four replays side by side on one epoch clock.
@@ -363,6 +377,7 @@ def compare_scene_class(replays: list[Replay], names: list[str], *,
                 metrics = MetricsReadout(replay, clock,
                                          corner=(cx - 3.1 * k, cy - 1.6 * k, 0),
                                          font_size=TITLE_FONT_SIZE * font)
+                _fit_class_lines(metrics, bottom=cy - (2.0 if len(replays) > 2 else 3.9) * k)
                 cell = {"heading": heading, "input": input_view, "hidden": hidden,
                         "metrics": metrics, "notice": None}
                 self.add(heading)
