@@ -355,7 +355,7 @@ def compare_scene_class(replays: list[Replay], names: list[str], *,
                     # The cube's outline fits the plane views' 2.7 k square as it turns.
                     hidden = ReplaySpaceView(replay, clock, center=(cx + 1.75 * k,
                                                                     cy + 0.45 * k, 0),
-                                             reach=0.72 * k, title=title)
+                                             reach=0.82 * k, title=title)
                     # Its title at the input plane's title's height, at the same size.
                     hidden.title.scale(font).set_y(input_view.title.get_y())
                     for label in hidden.axis_markup:
