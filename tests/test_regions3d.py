@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.spatial import Delaunay
+from scipy.spatial import ConvexHull
 
 from geomcore.geometry import Network
 from geomcore.regions import (
@@ -115,7 +115,7 @@ def test_points_inside_a_cell_are_that_class_and_the_cells_cover_the_cube(classe
         for polygon in cell:  # every bounding polygon is in the closed cell
             zp = logits(kernel, bias, polygon)
             assert np.all(zp[:, c] >= zp.max(axis=1) - 1e-9)
-        hulls[c] = Delaunay(vertices)
+        hulls[c] = ConvexHull(vertices).equations  # rows (normal, offset), outward
     # Every point of the cube lies in the cell of its argmax class.
     samples = rng.uniform(-HALF, HALF, size=(2000, 3))
     owner = np.argmax(logits(kernel, bias, samples), axis=1)
@@ -124,7 +124,8 @@ def test_points_inside_a_cell_are_that_class_and_the_cells_cover_the_cube(classe
         if cells[c] is None:
             assert len(mine) == 0, c
         elif len(mine):
-            assert np.all(hulls[c].find_simplex(mine, tol=1e-9) >= 0), c
+            inside = mine @ hulls[c][:, :3].T + hulls[c][:, 3] <= 1e-9
+            assert np.all(inside), c
 
 
 def _network(kernel: np.ndarray, bias: np.ndarray, activation: str) -> Network:
@@ -148,9 +149,9 @@ def test_sigmoid_and_two_unit_softmax_give_the_same_face(seed):
     # The face is the plane w.h + c = 0 in the cube.
     assert np.max(np.abs(face_s @ w[:, 0] + c[0])) <= 1e-12
     # Its area is the plane's section of the cube, measured by sampling.
-    pts = rng.uniform(-HALF, HALF, size=(400_000, 3))
+    pts = rng.uniform(-HALF, HALF, size=(200_000, 3))
     thin = np.abs(pts @ w[:, 0] + c[0]) / np.linalg.norm(w) < 0.01
-    assert polygon_area_3d(face_s) == pytest.approx(thin.mean() * 8 / 0.02, rel=0.05)
+    assert polygon_area_3d(face_s) == pytest.approx(thin.mean() * 8 / 0.02, rel=0.06)
 
 
 def test_a_class_with_no_cell_is_none_and_has_no_face():
