@@ -357,11 +357,17 @@ class SpaceContent:
     grid : ndarray of shape (G, M, 3)
     surface : ndarray of shape (I, J, 3) or None
         A parametric surface (the decision surface), drawn as a wireframe.
+    class_weights : (ndarray of shape (3, K), ndarray of shape (K,)) or None
+        The output layer as class logits on this layer
+        (:meth:`~geomcore.geometry.Network.class_weights`) when the layer feeds the output
+        directly: the view draws the faces between the classes' cells
+        (:func:`geomcore.regions.decision_faces`) clipped to its own cube.
     """
 
     probe: np.ndarray
     grid: np.ndarray
     surface: np.ndarray | None = None
+    class_weights: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def replay_space(
@@ -384,7 +390,9 @@ def replay_space(
         Every ``grid_stride``-th sample of each grid line is computed.
 
     The decision surface is included when ``layer`` is 3 wide and followed by the 3->2 tanh
-    layer before the output (with any other activation there is none).
+    layer before the output (with any other activation there is none). When ``layer`` is 3
+    wide and feeds the output directly (sigmoid or K-unit softmax), the output layer's class
+    weights are included instead: the view draws the faces between the classes' cells.
     """
     traj = replay.trajectory  # type: ignore[attr-defined]
     probe_in = traj.probe_inputs
@@ -396,11 +404,19 @@ def replay_space(
         # decision_surface solves for tanh's inverse: other activations show no surface.
         and traj.network(0).activations[-2] == "tanh"
     )
+    with_faces = projection is None and names[-2] == layer and traj.widths[-2] == 3
 
     def content(progress: float) -> SpaceContent:
+        if with_faces and layer == getattr(replay, "layer", None):
+            # The replay's own frame (cached): the other views on this clock computed it.
+            frame = replay.frame(progress)  # type: ignore[attr-defined]
+            return SpaceContent(frame.probe, frame.grid[:, ::grid_stride],
+                                class_weights=frame.network.class_weights())
         net = replay.network_at(progress)  # type: ignore[attr-defined]
         probe = net.forward(probe_in, upto=layer)
         grid = net.forward(grid_in.reshape(-1, 2), upto=layer).reshape(*grid_in.shape[:2], -1)
+        if with_faces:
+            return SpaceContent(probe, grid, class_weights=net.class_weights())
         if projection is not None:
             at = getattr(projection, "at", None)
             proj = at(replay.snapshot_at(progress)) if at else projection  # type: ignore

@@ -2,9 +2,11 @@
 
 :func:`render_replay` renders the standard replay (:class:`~geomcore.views.ReplayPanel`:
 input plane with the pulled-back boundary, hidden plane with the decision line, readout,
-loss curve) of a :class:`~geomcore.trajectory.Trajectory` through Manim's Python API, into a
-private temporary media folder, and moves the result to the requested path atomically: a
-failed render leaves nothing at the output path. ``geomcore render`` is its command line.
+loss curve; a 3-unit viewed layer is drawn in 3-D by a turning camera, with the faces
+between the classes' cells) of a :class:`~geomcore.trajectory.Trajectory` through Manim's
+Python API, into a private temporary media folder, and moves the result to the requested
+path atomically: a failed render leaves nothing at the output path. ``geomcore render`` is
+its command line.
 
 The scenes themselves live in :mod:`geomcore.views.replay_scenes` (the one package that
 imports Manim); this module checks the input, runs them when a render starts and owns the
@@ -48,10 +50,10 @@ BACKGROUND = "#101418"
 
 def _check_viewable(trajectory: Trajectory) -> None:
     width = trajectory.widths[len(trajectory.hidden_layer_names) - 1]
-    if width != 2:
+    if width not in (2, 3):
         raise GeomcoreError(
             f"{trajectory.name}: its last hidden layer has {width} units; the replay views a "
-            "2-unit layer (a plane)"
+            "2-unit layer (a plane) or a 3-unit layer (a space)"
         )
 
 
@@ -74,7 +76,7 @@ def render_replay(trajectory: Trajectory, output: str | os.PathLike[str], *,
     Parameters
     ----------
     trajectory
-        The recorded run; its last hidden layer must be 2 units wide.
+        The recorded run; its last hidden layer must be 2 or 3 units wide.
     output
         The file to write; replaced atomically (nothing is left there if rendering fails).
     quality
@@ -100,8 +102,8 @@ def render_replay(trajectory: Trajectory, output: str | os.PathLike[str], *,
     ------
     GeomcoreError
         Unknown quality or format, non-positive seconds, an epoch outside the run or given
-        for a video, a 3-unit viewed layer, an output path that cannot be written, or a
-        failed render.
+        for a video, a viewed layer neither 2 nor 3 units wide, an output path that cannot
+        be written, or a failed render.
     """
     if quality not in QUALITIES:
         raise GeomcoreError(f"unknown quality {quality!r}; expected one of {sorted(QUALITIES)}")
@@ -245,7 +247,8 @@ def render_compare(trajectories: list[Trajectory], output: str | os.PathLike[str
     Parameters
     ----------
     trajectories
-        Two to :data:`MAX_COMPARED` recorded runs, each with a 2-unit last hidden layer.
+        Two to :data:`MAX_COMPARED` recorded runs, each with a 2- or 3-unit last hidden
+        layer.
     output
         The video file to write; replaced atomically.
     quality, seconds
@@ -262,7 +265,8 @@ def render_compare(trajectories: list[Trajectory], output: str | os.PathLike[str
     ------
     GeomcoreError
         Fewer than 2 or more than 4 runs, an unknown quality or format, non-positive
-        seconds, a 3-unit viewed layer, an unwritable output or a failed render.
+        seconds, a viewed layer neither 2 nor 3 units wide, an unwritable output or a
+        failed render.
     """
     if not 2 <= len(trajectories) <= MAX_COMPARED:
         raise GeomcoreError(

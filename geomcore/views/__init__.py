@@ -40,6 +40,7 @@ from geomcore.views.anatomy import (
     SpaceView,
     StageView,
     embed_scene,
+    face_color,
 )
 from geomcore.views.layered import Layered, add_layered
 from geomcore.views.narrator import Narrator, add_section_audio
@@ -67,6 +68,8 @@ from geomcore.views.replay_panel import (
 from geomcore.views.replay_scenes import (
     BOUNDED_BOX,
     HOLD_SHARE,
+    ReplaySpaceView,
+    SpaceReplayPanel,
     compare_scene_class,
     default_title,
     draw_vector,
@@ -121,7 +124,9 @@ __all__ = [
     "Polylines",
     "RegionOfRingView",
     "ReplayPanel",
+    "ReplaySpaceView",
     "SpaceContent",
+    "SpaceReplayPanel",
     "SpaceView",
     "StageView",
     "TEXT_COLOR",
@@ -136,6 +141,7 @@ __all__ = [
     "default_title",
     "draw_vector",
     "embed_scene",
+    "face_color",
     "frame_rect",
     "layer_box",
     "markup_escape",

@@ -41,6 +41,7 @@ from geomcore.extents import (
     surface_wireframe,
     unit_circle_image,
 )
+from geomcore.regions import decision_faces
 from geomcore.replay import Replay, layer_homotopy
 from geomcore.views.layered import Layered
 from geomcore.views.primitives import (
@@ -64,6 +65,7 @@ from geomcore.views.style import (
     GRID_COLOR,
     LABEL_FONT_SIZE,
     PLOT_FRAME_STROKE,
+    REGION_FILL_OPACITY,
     SURFACE_STROKE,
     TEXT_COLOR,
     TINY_FONT_SIZE,
@@ -80,6 +82,7 @@ __all__ = [
     "SpaceView",
     "StageView",
     "embed_scene",
+    "face_color",
 ]
 
 
@@ -156,6 +159,13 @@ class SpaceView(Layered):
     the points, the grid and the surface are projected (by
     :func:`geomcore.anatomy.orbit_camera`).
 
+    When the content carries the output layer's class weights (a 3-unit layer that feeds
+    the output directly, see :class:`~geomcore.anatomy.SpaceContent`), the faces where the
+    two largest class logits tie (:func:`geomcore.regions.decision_faces`, clipped to the
+    drawn cube) are drawn like the decision surface: a faint fill, edges in the boundary
+    colour. The fill is the boundary colour for two classes, else the mix of the two
+    classes' colours (:func:`face_color`); faces are drawn far to near.
+
     Parameters
     ----------
     source
@@ -178,15 +188,26 @@ class SpaceView(Layered):
         Text above the cube.
     half_side
         Half the side of the cube drawn around the layer, layer units.
+    classes
+        Number of classes (for the faces' colours); by default from ``labels``.
+
+    Attributes
+    ----------
+    faces : VGroup
+        One polygon per pair of classes (K (K - 1) / 2 of them); at each instant the first
+        ones hold the faces in view, far to near, the others no points.
+    face_pairs : list of (int, int)
+        The class pair of each polygon of :attr:`faces` now in use, in order.
     """
 
     def __init__(self, source: Callable[[float], SpaceContent], tracker: mn.ValueTracker,
                  labels: np.ndarray, azimuth: mn.ValueTracker, *, elevation: float = 20.0,
                  center: Sequence[float] = (0.0, 0.0, 0.0), size: float = 1.8,
                  axis_names: Sequence[str] = ("h<sub>1</sub>", "h<sub>2</sub>", "h<sub>3</sub>"),
-                 title: str = "", half_side: float = 1.0) -> None:
+                 title: str = "", half_side: float = 1.0, classes: int | None = None) -> None:
         super().__init__()
         self.source, self.tracker, self.labels = source, tracker, labels
+        self.classes = classes or classes_of(labels)
         self.azimuth, self.elevation = azimuth, elevation
         self.center = np.asarray(center, dtype=np.float64)
         self.size, self.half = size, half_side
@@ -203,8 +224,14 @@ class SpaceView(Layered):
         self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), color)
                        for c, color in class_colors(classes_of(labels)).items()}
         self.axis_markup = [caption_markup(n, font_size=LABEL_FONT_SIZE) for n in axis_names]
-        self.dynamic.add(self.cube, self.grid, self.surface, *self.clouds.values(),
-                         *self.axis_markup)
+        pairs = self.classes * (self.classes - 1) // 2
+        self.faces = mn.VGroup(*(
+            mn.VMobject(stroke_color=BOUNDARY_COLOR, stroke_width=SURFACE_STROKE,
+                        stroke_opacity=0.75, fill_opacity=REGION_FILL_OPACITY)
+            for _ in range(pairs)))
+        self.face_pairs: list[tuple[int, int]] = []
+        self.dynamic.add(self.cube, self.grid, self.faces, self.surface,
+                         *self.clouds.values(), *self.axis_markup)
         self.show(content)
         self.follow(tracker, lambda v: self.show(self.source(v)))
 
@@ -225,6 +252,7 @@ class SpaceView(Layered):
         self.grid.set_polylines(self.to_scene(content.grid))
         for c, cloud in self.clouds.items():
             cloud.set_positions(self.to_scene(content.probe[self.labels == c]))
+        self._show_faces(content)
         if content.surface is None:
             self.surface.set_polylines(np.zeros((0, 2, 3)))
         else:
@@ -236,6 +264,32 @@ class SpaceView(Layered):
             screen, _ = orbit_camera(end, self.azimuth.get_value(), self.elevation)
             mob.move_to(embed_scene(self.center[:2] + self.size * screen, self.center[2]))
         return self
+
+    def _show_faces(self, content: SpaceContent) -> None:
+        """Fill the face polygons, far to near, from the content's class weights."""
+        faces = ([] if content.class_weights is None
+                 else decision_faces(*content.class_weights, self.half))
+        depth = [float(np.mean(orbit_camera(poly, self.azimuth.get_value(),
+                                            self.elevation)[1])) for poly, _ in faces]
+        faces = [faces[i] for i in np.argsort(depth, kind="stable")]
+        self.face_pairs = [pair for _, pair in faces]
+        for k, mob in enumerate(self.faces):
+            if k >= len(faces):
+                mob.clear_points()
+                continue
+            polygon, pair = faces[k]
+            corners = self.to_scene(polygon)
+            mob.set_points_as_corners(np.vstack([corners, corners[:1]]))
+            mob.set_fill(face_color(pair, self.classes), opacity=REGION_FILL_OPACITY)
+
+
+def face_color(pair: tuple[int, int], classes: int) -> mn.ManimColor:
+    """The fill of the face between classes ``pair``: the boundary colour for two classes,
+    else the even mix (in RGB) of the two classes' colours (:func:`class_colors`)."""
+    if classes <= 2:
+        return BOUNDARY_COLOR
+    colors = class_colors(classes)
+    return mn.interpolate_color(colors[pair[0]], colors[pair[1]], 0.5)
 
 
 class StageView(_PlaneView):

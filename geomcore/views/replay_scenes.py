@@ -1,7 +1,9 @@
 """No-code replay scenes: the standard replay, runs side by side, and their vector stills.
 
 What lives here: :func:`replay_scene_class` (a :class:`~geomcore.views.ReplayPanel` played
-in a scene), :func:`compare_scene_class` (up to four runs on one epoch clock),
+in a scene, or a :class:`SpaceReplayPanel` when the viewed layer is 3 units wide: the layer
+in 3-D by a slowly turning camera, :class:`ReplaySpaceView`), :func:`compare_scene_class`
+(up to four runs on one epoch clock, each with a 2- or 3-unit viewed layer),
 :func:`render_scene` and :func:`draw_vector` (Manim's renderer, or cairo's SVG/PDF surfaces
 through Manim's camera). :mod:`geomcore.render` (the ``geomcore render`` and ``compare``
 commands) drives them and owns the files.
@@ -15,17 +17,23 @@ Units: *layer units* a hidden layer's activations, *scene units* Manim's frame c
 
 from __future__ import annotations
 
+import logging
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import manim as mn
 import numpy as np
 
-from geomcore.views.layered import add_layered
+from geomcore.anatomy import replay_space
+from geomcore.replay import Frame
+from geomcore.views.anatomy import SpaceView
+from geomcore.views.layered import Layered, add_layered
 from geomcore.views.primitives import caption
 from geomcore.views.replay_panel import (
     HiddenPlaneView,
     InputPlaneView,
+    LossCurve,
     MetricsReadout,
     ReplayPanel,
 )
@@ -38,12 +46,16 @@ if TYPE_CHECKING:
 __all__ = [
     "BOUNDED_BOX",
     "HOLD_SHARE",
+    "ReplaySpaceView",
+    "SpaceReplayPanel",
     "compare_scene_class",
     "default_title",
     "draw_vector",
     "render_scene",
     "replay_scene_class",
 ]
+
+log = logging.getLogger("geomcore")
 
 #: Share of the video (seconds) spent holding the final state after the training replay.
 HOLD_SHARE = 0.1
@@ -67,6 +79,136 @@ def default_title(trajectory: Trajectory, layer: str | None = None) -> str:
     return f"{layer}: {width} units, {activation}"
 
 
+#: Camera of the 3-unit view in a replay: azimuth at the start and its turn over the whole
+#: replay (degrees), and the elevation (degrees). A slow turn: 60 degrees in the replay.
+SPACE_AZIMUTH, SPACE_TURN, SPACE_ELEVATION = -75.0, 45.0, 20.0
+
+
+class _TurningAzimuth(mn.ValueTracker):
+    """The camera's azimuth (degrees), read from a progress clock: ``start + turn * u``."""
+
+    def __init__(self, clock: mn.ValueTracker) -> None:
+        super().__init__(SPACE_AZIMUTH)
+        self.clock = clock
+
+    def get_value(self) -> float:
+        return SPACE_AZIMUTH + SPACE_TURN * self.clock.get_value()
+
+
+def space_half_side(replay: Replay) -> float:
+    """Half-side of the cube a 3-unit view of ``replay`` draws, layer units.
+
+    1 for a layer whose recorded images stay in ``[-1, 1]^3`` (tanh, sigmoid); otherwise
+    the largest recorded coordinate (probe points and grid, every finite snapshot of the
+    replay) rounded up to a quarter, so the layer is seen whole (ReLU, linear).
+    """
+    traj, layer, count = replay.trajectory, replay.layer, replay.n_snapshots
+    reach = max(float(np.nanmax(np.abs(traj.arrays[f"{kind}.{layer}"][:count]),
+                                initial=0.0)) for kind in ("probe", "grid"))
+    return 1.0 if reach <= 1.0 else float(np.ceil(reach * 4.0) / 4.0)
+
+
+class ReplaySpaceView(SpaceView):
+    """A 3-unit viewed layer during a replay: :class:`~geomcore.views.SpaceView` on a clock.
+
+    The camera turns slowly with the clock (:data:`SPACE_TURN` degrees over the replay);
+    the faces between the classes' cells are drawn when the layer feeds the output
+    (:func:`geomcore.anatomy.replay_space`). Like the plane views, :meth:`show` also takes a
+    replay :class:`~geomcore.replay.Frame`.
+
+    Parameters
+    ----------
+    replay
+        The replay (its viewed layer 3 units wide).
+    clock
+        ``ValueTracker`` of the replay's progress in [0, 1] (or of epochs, with ``end``).
+    center
+        Placement in scene units.
+    reach
+        Scene length of half the cube's side (its projection spans at most
+        ``2 sqrt(3) reach``; the title sits ``1.95 reach`` above ``center``), scene units.
+    title
+        Text above the cube.
+    """
+
+    def __init__(self, replay: Replay, clock: mn.ValueTracker, *,
+                 center: tuple[float, float, float] = (0.0, 0.0, 0.0), reach: float = 1.3,
+                 title: str = "") -> None:
+        half = space_half_side(replay)
+        self.replay, self.clock = replay, clock
+        super().__init__(replay_space(replay, replay.layer), clock,
+                         replay.trajectory.probe_labels, _TurningAzimuth(clock),
+                         elevation=SPACE_ELEVATION, center=center, size=reach / half,
+                         title=title, half_side=half, classes=replay.trajectory.classes)
+
+    def show(self, content: object) -> ReplaySpaceView:  # type: ignore[override]
+        """Draw a :class:`~geomcore.anatomy.SpaceContent` or a replay ``Frame``."""
+        if isinstance(content, Frame):
+            content = self.source(content.progress)
+        return super().show(content)  # type: ignore[arg-type]
+
+
+class SpaceReplayPanel(Layered):
+    """The replay of a run whose viewed layer is 3 units wide, on one screen.
+
+    As :class:`~geomcore.views.ReplayPanel` (input plane with the pulled-back boundary,
+    readout, loss curve, notices), with the layer in 3-D (:class:`ReplaySpaceView`: a slowly
+    turning camera, and the faces between the classes' cells) in place of the hidden plane.
+
+    Parameters
+    ----------
+    replay
+        The replay.
+    title
+        Shown above the 3-D view.
+
+    Attributes
+    ----------
+    clock, hidden, input, metrics, loss, blocks, notice
+        As for :class:`~geomcore.views.ReplayPanel`; ``hidden`` is the 3-D view.
+    """
+
+    def __init__(self, replay: Replay, *, title: str = "") -> None:
+        super().__init__()
+        self.replay = replay
+        verdict = replay.trajectory.learning_verdict()
+        if verdict is not None:
+            log.warning("%s; the replay shows a network that did not learn", verdict)
+        self.clock = mn.ValueTracker(0.0)
+        self.hidden = ReplaySpaceView(replay, self.clock, center=(0.55, -0.25, 0.0), reach=1.45,
+                                      title=title or "hidden layer before the output")
+        self.input = InputPlaneView(replay, self.clock, center=(-4.95, 0.95, 0), width=3.0,
+                                    title="input plane")
+        self.metrics = MetricsReadout(replay, self.clock, corner=(3.75, 1.4, 0),
+                                      font_size=TITLE_FONT_SIZE)
+        self.loss = LossCurve(replay, self.clock, center=(-4.95, -1.95, 0), width=3.0,
+                              height=1.0)
+        self.blocks = (self.input, self.hidden, self.metrics, self.loss)
+        self.remove(self.static, self.dynamic)
+        self.static = mn.Group(*[b.static for b in self.blocks])
+        self.notice: mn.MarkupText | None = None
+        message = replay.notice or verdict
+        if message is not None:
+            self.notice = caption("\n".join(textwrap.wrap(message, width=24)),
+                                  font_size=LABEL_FONT_SIZE, color=WARNING_COLOR,
+                                  max_width=3.3)
+            self.notice.move_to((3.75, 0.0, 0), aligned_edge=mn.UL)
+            self.static.add(self.notice)
+        self.dynamic = mn.Group(*[b.dynamic for b in self.blocks])
+        self.add(self.static, self.dynamic)
+
+    def play_training(self, run_time: float = 20.0) -> mn.Animation:
+        """The animation that replays the whole run in ``run_time`` seconds."""
+        return self.clock.animate(
+            run_time=run_time, rate_func=mn.rate_functions.linear
+        ).set_value(1.0)
+
+
+def _viewed_width(replay: Replay) -> int:
+    traj = replay.trajectory
+    return int(traj.widths[traj.layer_names.index(replay.layer)])
+
+
 #: The hidden plane's box for a layer whose images stay inside it (tanh, sigmoid), layer units;
 #: :class:`~geomcore.views.HiddenPlaneView` widens it to hold whatever the replay draws
 #: (ReLU, linear).
@@ -80,7 +222,8 @@ def replay_scene_class(replay: Replay, *, seconds: float = 10.0, heading: str = 
     Parameters
     ----------
     replay
-        The replay (its viewed layer 2 units wide).
+        The replay (its viewed layer 2 or 3 units wide: a 3-unit layer is drawn in 3-D,
+        :class:`SpaceReplayPanel`).
     seconds
         Length of the scene, seconds: the training replay takes ``1 - HOLD_SHARE`` of it,
         then the final state is held.
@@ -104,7 +247,8 @@ def replay_scene_class(replay: Replay, *, seconds: float = 10.0, heading: str = 
         """The standard replay of one run."""
 
         def construct(self) -> None:
-            panel = ReplayPanel(replay, title=panel_title)
+            panel = (SpaceReplayPanel(replay, title=panel_title) if _viewed_width(replay) == 3
+                     else ReplayPanel(replay, title=panel_title))
             self.panel = panel
             if heading:
                 head = caption(heading, font_size=TITLE_FONT_SIZE + 4, max_width=12.5)
@@ -133,6 +277,20 @@ def _cells(count: int) -> list[tuple[float, float, float]]:
     return [(-3.55 + 7.1 * (i % 2), 2.0 - 4.0 * (i // 2), 0.56) for i in range(count)]
 
 
+def _fit_class_lines(metrics: MetricsReadout, bottom: float) -> None:
+    """Drop the readout's per-class lines (K > 2) if they would reach below ``bottom``.
+
+    A compare cell has room for the epoch, accuracy and loss; with many classes, or four
+    cells, the per-class accuracies below them would leave the cell (or the frame).
+    """
+    if not metrics.class_lines or metrics.class_lines[-1].get_bottom()[1] >= bottom:
+        return
+    names = list(metrics.static)[3:]  # the "class c" labels follow the three names
+    metrics.static.remove(*names)
+    metrics.dynamic.remove(*metrics.class_lines)
+    metrics.class_lines = []
+
+
 def compare_scene_class(replays: list[Replay], names: list[str], *,
                         seconds: float = 10.0) -> type:
     """A Manim scene class playing up to four replays side by side on one epoch clock.
@@ -147,7 +305,9 @@ def compare_scene_class(replays: list[Replay], names: list[str], *,
     Parameters
     ----------
     replays
-        One replay per run (viewed layers 2 units wide), at most four.
+        One replay per run (viewed layers 2 or 3 units wide; a 3-unit layer is drawn in
+        3-D, :class:`ReplaySpaceView`, its camera turning with the run's progress), at
+        most four.
     names
         The runs' names, shown above their cells.
     seconds
@@ -191,9 +351,23 @@ def compare_scene_class(replays: list[Replay], names: list[str], *,
                 input_view = InputPlaneView(replay, clock, center=(cx - 1.75 * k, cy + 0.6 * k, 0),
                                             width=2.7 * k, title="input plane",
                                             resolution=80)
-                hidden = HiddenPlaneView(replay, clock, center=(cx + 1.75 * k, cy + 0.6 * k, 0),
-                                         width=2.7 * k, title=title, box=BOUNDED_BOX)
-                for view in (input_view, hidden):
+                if _viewed_width(replay) == 3:
+                    # The cube's outline fits the plane views' 2.7 k square as it turns.
+                    hidden = ReplaySpaceView(replay, clock, center=(cx + 1.75 * k,
+                                                                    cy + 0.45 * k, 0),
+                                             reach=0.82 * k, title=title)
+                    # Its title at the input plane's title's height, at the same size.
+                    hidden.title.scale(font).set_y(input_view.title.get_y())
+                    for label in hidden.axis_markup:
+                        label.scale(font)
+                    hidden.show(hidden.source(clock.get_value()))
+                    planes = (input_view,)
+                else:
+                    hidden = HiddenPlaneView(replay, clock,
+                                             center=(cx + 1.75 * k, cy + 0.6 * k, 0),
+                                             width=2.7 * k, title=title, box=BOUNDED_BOX)
+                    planes = (input_view, hidden)
+                for view in planes:
                     # The views draw their texts at full size; shrink them with the fonts.
                     view.title.scale(font).next_to(view.frame, mn.UP, buff=0.12 * font)
                     view.axis_labels[0].scale(font).next_to(view.frame, mn.DOWN,
@@ -203,6 +377,7 @@ def compare_scene_class(replays: list[Replay], names: list[str], *,
                 metrics = MetricsReadout(replay, clock,
                                          corner=(cx - 3.1 * k, cy - 1.6 * k, 0),
                                          font_size=TITLE_FONT_SIZE * font)
+                _fit_class_lines(metrics, bottom=cy - (2.0 if len(replays) > 2 else 3.9) * k)
                 cell = {"heading": heading, "input": input_view, "hidden": hidden,
                         "metrics": metrics, "notice": None}
                 self.add(heading)
