@@ -1,6 +1,6 @@
 """constraints.txt: `make video` and `make test` install pinned, tested versions (issue 10).
 
-The pins cover every package that geomcore[dev,voice] needs, directly or through another
+The pins cover every package that geomcore[dev,voice,slides] needs, directly or through another
 package, plus pip and the build backend; each pin lies inside pyproject.toml's range; the
 environment these tests run in is the pinned one; and every pip install the set-up runs
 passes the file.
@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-EXTRAS = ("dev", "voice")  # what `make test` installs
+EXTRAS = ("dev", "voice", "slides")  # what `make test` installs
 
 
 def _pins() -> dict[str, str]:
@@ -47,7 +47,7 @@ def _top_level() -> list[Requirement]:
 
 
 def _closure() -> dict[str, set[str]]:
-    """Every distribution geomcore[dev,voice] needs here: name -> who asked for it."""
+    """Every distribution geomcore[dev,voice,slides] needs here: name -> who asked for it."""
     needed: dict[str, set[str]] = {}
     walked: set[tuple[str, frozenset[str]]] = set()
     todo = [(req, "pyproject.toml") for req in _top_level()]
@@ -93,7 +93,7 @@ def test_every_pyproject_requirement_is_pinned_inside_its_range():
 
 
 def test_the_environment_the_tests_run_in_is_the_pinned_one():
-    # Every package geomcore[dev,voice] pulls in, however deep, is pinned, and installed at
+    # Every package geomcore[dev,voice,slides] pulls in, however deep, is pinned, and installed at
     # that version here: the pins are what these tests pass on.
     needed = _closure()
     assert {"tensorflow-cpu", "manim", "keras", "numpy", "pytest", "pyttsx3"} <= set(needed)
@@ -110,9 +110,9 @@ def test_every_pip_install_of_the_set_up_passes_the_constraints(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
     )
     installs = [line for line in out.stdout.splitlines() if "pip install" in line]
-    assert len(installs) == 3, out.stdout  # pip itself, then '.[dev]', then '.[dev,voice]'
+    assert len(installs) == 3, out.stdout  # pip itself, '.[dev]', '.[dev,voice,slides]'
     for line in installs:
         assert "-c constraints.txt" in line, line
-    for extras in ("'.[dev]'", "'.[dev,voice]'"):
+    for extras in ("'.[dev]'", "'.[dev,voice,slides]'"):
         (line,) = [i for i in installs if i.endswith(extras)]
         assert "--build-constraint constraints.txt" in line, line
