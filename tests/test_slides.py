@@ -237,3 +237,14 @@ def test_chapter_note_is_what_the_template_reads_back():
     prefix = slides.CHAPTER_NOTE_PREFIX
     assert f'slide_config.notes.startswith("{prefix}")' in template
     assert f"slide_config.notes[{len(prefix)}:]" in template
+
+
+def test_the_template_ships_in_the_wheel():
+    import fnmatch
+    import tomllib
+
+    root = Path(slides.__file__).parent.parent
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = data["tool"]["setuptools"]["package-data"]["geomcore"]
+    assert any(fnmatch.fnmatch("data/slides/revealjs.html", g) for g in globs)
+    assert (root / "geomcore/data/slides/revealjs.html").is_file()

@@ -197,3 +197,19 @@ def test_arrow_keys_step_through_the_first_five_slides_without_errors(player, br
         page.close()
     assert errors == []
     assert requests and all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+def test_slides_refuse_the_voice_with_a_one_line_reason():
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    env = {**os.environ, "GEOMCORE_VOICE": "1", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", "import scenes.slides"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "GEOMCORE_VOICE is set, but slides are silent (manim-slides cuts them from Manim's "
+        "partial movie files, which carry no sound): unset it for 'make slides'; the words "
+        "are in the captions and the speaker notes"]
