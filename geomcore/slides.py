@@ -21,8 +21,9 @@ Command line (what ``make slides`` runs)::
 
     python -m geomcore.slides CirclesLecture media/slides/CirclesLecture.html
 
-What it may import: the standard library and :mod:`geomcore.errors`; manim-slides runs as
-a subprocess (the ``slides`` extra). Never Manim, never TensorFlow.
+What it may import: the standard library, :mod:`geomcore.errors` and the atomic write of
+:mod:`geomcore.trajectory`; manim-slides runs as a subprocess (the ``slides`` extra). Never
+Manim, never TensorFlow.
 """
 
 from __future__ import annotations
@@ -274,7 +275,7 @@ def write_player(
             [sys.executable, "-m", "manim_slides", "convert", "--to", "html", "--one-file",
              "--use-template", str(_template()), "--folder", str(folder),
              "-c", f"title={title}", "-c", f"reveal_version={REVEALJS_VERSION}",
-             "-c", "background_color=#101418", scene, str(page_path)],
+             scene, str(page_path)],
             capture_output=True, text=True, timeout=1800, check=False,
         )
         if done.returncode != 0 or not page_path.is_file():
