@@ -64,27 +64,27 @@ class LectureSlides(Slide):  # type: ignore[misc]
     def __init__(self, *args: Any, output_folder: Path | None = None, **kwargs: Any) -> None:
         if output_folder is None:
             output_folder = Path(mn.config.media_dir) / "slides"
-        # Past Slide.__init__ to BaseSlide's: manim-slides 5.7.0 sets config["write_to_movie"]
-        # there, a setting Manim 0.22 no longer has (it writes a movie unless asked for a PNG).
-        super(Slide, self).__init__(*args, output_folder=output_folder, **kwargs)
+        # Manim 0.22 reads max_files_cached when a scene is made, and after rendering prunes
+        # the partial movie files to it (default 100); the slides are cut from all of them.
+        max_files_cached = mn.config.max_files_cached
+        mn.config.max_files_cached = -1  # unlimited
+        try:
+            # Past Slide.__init__ to BaseSlide's: manim-slides 5.7.0 sets
+            # config["write_to_movie"] there, a setting Manim 0.22 no longer has.
+            super(Slide, self).__init__(*args, output_folder=output_folder, **kwargs)
+        finally:
+            mn.config.max_files_cached = max_files_cached
 
     def render(self, *args: Any, **kwargs: Any) -> None:
         """Render the scene, then cut it into slides (manim-slides' ``Slide.render``).
 
-        The steps of manim-slides 5.7.0's ``Slide.render`` for Manim 0.22, which has no
-        ``flush_cache`` setting and refuses that release's ``max_files_cached = inf``: here
-        ``-1`` (unlimited), as the slides are cut from every partial movie file (the lecture
-        has far more than the default 100).
+        Manim's ``Scene.render``, then manim-slides' ``_save_slides``: the steps of
+        manim-slides 5.7.0's ``Slide.render`` without its settings Manim 0.22 refuses
+        (``max_files_cached = inf``, see ``__init__``; ``flush_cache``, which it no longer has).
         """
-        config = mn.config
-        max_files_cached = config.max_files_cached
-        config.max_files_cached = -1
-        try:
-            super(Slide, self).render(*args, **kwargs)  # Manim's Scene.render
-        finally:
-            config.max_files_cached = max_files_cached
+        super(Slide, self).render(*args, **kwargs)  # Manim's Scene.render
         self._save_slides(
-            use_cache=not (config.disable_caching or self.disable_caching),
+            use_cache=not (mn.config.disable_caching or self.disable_caching),
             flush_cache=self.flush_cache,
             skip_reversing=self.skip_reversing,
         )

@@ -57,9 +57,12 @@ def _frames(path: Path) -> int:
 def two_chapters(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The tiny scene rendered as slides; its manim-slides JSON."""
     media = tmp_path_factory.mktemp("slides-media")
+    # max_files_cached 3, below the scene's 9 partial movie files: Manim would prune them
+    # after rendering, before manim-slides cuts the slides from them (the lecture has
+    # hundreds, the default limit is 100).
     config = {"media_dir": str(media), "pixel_width": 64, "pixel_height": 36,
               "frame_rate": FPS, "disable_caching": True, "progress_bar": "none",
-              "verbosity": "ERROR"}
+              "verbosity": "ERROR", "max_files_cached": 3}
     with mn.tempconfig(config):
         _TwoChapters().render()
     return json.loads((media / "slides" / "_TwoChapters.json").read_text(encoding="utf-8"))
