@@ -54,8 +54,8 @@ class LectureSlides(Slide):  # type: ignore[misc]
     Parameters
     ----------
     output_folder
-        Where manim-slides writes the slides (``<name>.json`` and ``files/<name>/``);
-        by default ``slides`` in Manim's media folder.
+        Where manim-slides writes the slides (``<name>.json`` and ``files/<name>/``, which
+        the JSON names by absolute path); by default ``slides`` in Manim's media folder.
     """
 
     #: The HTML player never plays a slide backwards: no reversed copies (one re-encode each).
@@ -64,6 +64,9 @@ class LectureSlides(Slide):  # type: ignore[misc]
     def __init__(self, *args: Any, output_folder: Path | None = None, **kwargs: Any) -> None:
         if output_folder is None:
             output_folder = Path(mn.config.media_dir) / "slides"
+        # manim-slides reads a slide's file relative to the folder above output_folder, right
+        # only for a folder one level down (its default ./slides); absolute paths always are.
+        output_folder = Path(output_folder).absolute()
         # Manim 0.22 reads max_files_cached when a scene is made, and after rendering prunes
         # the partial movie files to it (default 100); the slides are cut from all of them.
         max_files_cached = mn.config.max_files_cached

@@ -56,16 +56,34 @@ def _frames(path: Path) -> int:
 @pytest.fixture(scope="module")
 def two_chapters(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The tiny scene rendered as slides; its manim-slides JSON."""
-    media = tmp_path_factory.mktemp("slides-media")
+    work = tmp_path_factory.mktemp("slides-work")
+    media = work / "media"
+    # A relative media folder, as manim.cfg's ./media: manim-slides must still find the files.
     # max_files_cached 3, below the scene's 9 partial movie files: Manim would prune them
     # after rendering, before manim-slides cuts the slides from them (the lecture has
     # hundreds, the default limit is 100).
-    config = {"media_dir": str(media), "pixel_width": 64, "pixel_height": 36,
+    config = {"media_dir": "media", "pixel_width": 64, "pixel_height": 36,
               "frame_rate": FPS, "disable_caching": True, "progress_bar": "none",
               "verbosity": "ERROR", "max_files_cached": 3}
-    with mn.tempconfig(config):
-        _TwoChapters().render()
+    here = Path.cwd()
+    os.chdir(work)
+    try:
+        with mn.tempconfig(config):
+            _TwoChapters().render()
+    finally:
+        os.chdir(here)
     return json.loads((media / "slides" / "_TwoChapters.json").read_text(encoding="utf-8"))
+
+
+def test_manim_slides_reads_the_slides_back_from_any_folder(two_chapters, tmp_path,
+                                                           monkeypatch):
+    from manim_slides.config import PresentationConfig
+
+    path = Path(two_chapters["slides"][0]["file"]).parents[2] / "_TwoChapters.json"
+    monkeypatch.chdir(tmp_path)
+    presentation = PresentationConfig.from_file(path)  # checks that every file exists
+    assert [s.notes for s in presentation.slides] == [s["notes"] for s in two_chapters["slides"]]
+    assert all(s.file.is_file() for s in presentation.slides)
 
 
 def test_a_stop_at_every_chapter_and_cue_with_its_words_as_notes(two_chapters):
