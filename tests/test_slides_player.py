@@ -90,6 +90,8 @@ def test_the_page_holds_a_slide_per_chapter_and_cue_in_order(player):
     assert len(sections) == len(OPENING) + len(CUES) == 6
     chapters = [re.search(r'data-chapter="([^"]*)"', s).group(1) for s in sections]
     assert chapters == ["01 Title"] * 3 + ["02 The data"] * 3
+    stops = [re.search(r'data-stop="([^"]*)"', s).group(1) for s in sections]
+    assert stops == ["chapter", "cue", "cue"] * 2
     words = Narration.load(NARRATION_FILE)
     notes = [re.search(r'<aside class="notes">(.*?)</aside>', s, flags=re.S).group(1)
              for s in sections]
@@ -193,6 +195,17 @@ def test_arrow_keys_step_through_the_first_five_slides_without_errors(player, br
         # the legend's class colours (at 320 x 180 the ring dots are too faint to count).
         counts = _pixels(png)
         assert counts["bright"] > 5000 and counts["orange"] > 30 and counts["blue"] > 30, counts
+        # Back on chapter 2's own stop (its video ends on an empty stage) the name stays up;
+        # on a cue it goes after 4 s.
+        assert page.locator("#chapter.shown").count() == 1
+        page.wait_for_function("!document.getElementById('chapter').classList.contains("
+                               "'shown')", timeout=8000)
+        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function("Reveal.getIndices().h === 3", timeout=5000)
+        assert page.evaluate("Reveal.getCurrentSlide().dataset.stop") == "chapter"
+        time.sleep(4.5)
+        assert page.locator("#chapter.shown").text_content() == "02 The data"
     finally:
         page.close()
     assert errors == []
