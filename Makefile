@@ -72,6 +72,22 @@ test-fast: setup-voice
 lint: setup
 	$(BIN)/ruff check geomcore scenes tests bench
 
+# The lecture as slides for a live talk (manim-slides, the `slides` extra): a stop at every
+# chapter and narration cue, then one self-contained offline HTML player (reveal.js 6.0.1 is
+# fetched once with npm, sha512-checked, into data/revealjs, and inlined). Open the printed
+# file in a browser; arrow keys step. SLIDES_ARGS=-ql makes a quick 480p draft.
+SLIDES_ARGS ?=
+SLIDES_HTML := media/slides/CirclesLecture.html
+.PHONY: slides
+
+$(VENV)/.slides: pyproject.toml $(CONSTRAINTS) $(VENV)/.installed
+	$(PIP_PINNED) -e '.[dev,slides]'
+	touch $@
+
+slides: setup $(VENV)/.slides
+	GEOMCORE_VOICE= $(BIN)/manim render $(SLIDES_ARGS) scenes/slides.py CirclesLecture
+	$(BIN)/python -m geomcore.slides CirclesLecture $(SLIDES_HTML)
+
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) media data/trajectories
 

@@ -45,6 +45,9 @@ class Narrator:
     voice, until the speech ends. Each cue is also written as a subcaption, so every render
     writes an ``.srt`` file beside the video.
 
+    On a manim-slides ``Slide`` (``scenes/slides.py``), each cue also starts a new slide
+    (``next_slide``) whose speaker notes are the cue's words.
+
     The voice is manim-voiceover's: when ``scene`` is a ``VoiceoverScene`` with a speech
     service set (``create_subcaption=False``; the narrator writes the subcaptions), each cue
     is synthesised and added to the soundtrack.
@@ -101,6 +104,11 @@ class Narrator:
 
         text = self.narration[cue]
         duration = reading_time(text)
+        # A manim-slides Slide (scenes/slides.py): each cue opens a stop; its words are the
+        # speaker notes. A plain Scene has no next_slide and renders as before.
+        next_slide = getattr(self.scene, "next_slide", None)
+        if next_slide is not None:
+            next_slide(notes=text)
         if self.voiced:
             tracker = self.scene.add_voiceover_text(text)
             duration = max(duration, float(tracker.duration))
