@@ -19,8 +19,11 @@ PIP_PINNED = $(BIN)/pip install -q -c $(CONSTRAINTS) --build-constraint $(CONSTR
 LOCK_VENV := .lock-venv
 APT_PACKAGES := libcairo2-dev libpango1.0-dev pkg-config fonts-dejavu-core
 VOICE_APT_PACKAGES := espeak-ng libespeak-ng-libespeak1 sox
-# Test-only: the headless browser tests/test_explore.py drives through playwright.
-TEST_APT_PACKAGES := chromium
+# Test-only: the headless browser tests/test_explore.py drives through playwright, and npm
+# (Debian's package, unless a node.js install already provides the command) to fetch reveal.js
+# for the slide player.
+NPM_APT_PACKAGE := $(shell command -v npm >/dev/null 2>&1 || echo npm)
+TEST_APT_PACKAGES := chromium $(NPM_APT_PACKAGE)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup setup-voice video video-voice test test-fast lint bench clean lock
@@ -85,6 +88,7 @@ $(VENV)/.slides: pyproject.toml $(CONSTRAINTS) $(VENV)/.installed
 	touch $@
 
 slides: setup $(VENV)/.slides
+	$(call apt_install,$(NPM_APT_PACKAGE))
 	GEOMCORE_VOICE= $(BIN)/manim render $(SLIDES_ARGS) scenes/slides.py CirclesLecture
 	$(BIN)/python -m geomcore.slides CirclesLecture $(SLIDES_HTML)
 
