@@ -28,6 +28,7 @@ Importing this module is light (numpy only); training imports Keras and TensorFl
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -35,8 +36,10 @@ import io
 import itertools
 import json
 import math
+import random
+import threading
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,11 +59,14 @@ __all__ = [
     "SweepSpec",
     "accuracy_histogram",
     "group_runs",
+    "load_or_run_sweep",
     "load_summary",
     "load_sweep",
     "record_batched",
     "record_group",
+    "rich_progress",
     "run_sweep",
+    "seed_sweep",
     "summary_row",
     "sweep_runs",
     "write_summary",
@@ -309,6 +315,33 @@ def group_runs(runs: Sequence[Experiment], max_copies: int = MAX_COPIES) -> list
 
 # -- the batched trainer ------------------------------------------------------------------
 
+_KERAS_RANDOM_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _keras_python_random() -> Iterator[None]:
+    """Give Keras' seeding a Python ``random.Random`` of its own while models are built.
+
+    Keras draws each initializer's seed from Python's global ``random`` stream, which
+    ``keras.utils.set_random_seed`` reseeds. In a Dask worker, the worker's own threads draw
+    from that stream too, between the reseeding and the draws, so the same seed gave other
+    initial weights there than in a lone process (seen: a sweep on a LocalCluster). A private
+    instance, reseeded and drawn by Keras alone (``random.seed(s)`` and ``random.Random(s)``
+    give the same numbers), gives the weights of an undisturbed process in any thread.
+    """
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    with _KERAS_RANDOM_LOCK:
+        own = random.Random()
+        shared = (rng_utils.random, seed_generator.python_random)
+        rng_utils.random = seed_generator.python_random = own  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            rng_utils.random, seed_generator.python_random = shared
+
+
 
 class _BatchedTrainer:
     """C copies of one network, their optimizer and the compiled epoch function.
@@ -524,7 +557,8 @@ def record_batched(
     plans = [recording_plan(*make_dataset(e.dataset.name, seed=e.seed, **e.dataset.params),
                             experiment=e) for e in experiments]
     masks = [plans[0].snapshot_steps(epoch) for epoch in range(t.epochs)]
-    models = [build_model(e, seed=p.seed) for e, p in zip(experiments, plans)]
+    with _keras_python_random():
+        models = [build_model(e, seed=p.seed) for e, p in zip(experiments, plans)]
     trainer = _BatchedTrainer(
         models, make_optimizer(first), t.loss,
         np.stack([p.x for p in plans]),
@@ -664,8 +698,9 @@ def record_group(
     return [summary_row(found[i], paths[i], nesting=nesting) for i in range(len(experiments))]
 
 
-def _summary_paths(name: str, rows: Sequence[dict[str, Any]], directory: Path) -> tuple[Path, Path]:
-    digest = hashlib.sha256("\n".join(r["trajectory"] for r in rows).encode()).hexdigest()[:12]
+def _summary_paths(name: str, trajectories: Sequence[str], directory: Path
+                   ) -> tuple[Path, Path]:
+    digest = hashlib.sha256("\n".join(trajectories).encode()).hexdigest()[:12]
     folder = directory / "sweeps"
     return folder / f"{name}-{digest}.csv", folder / f"{name}-{digest}.json"
 
@@ -684,7 +719,8 @@ def write_summary(name: str, rows: Sequence[dict[str, Any]], directory: str | Pa
     (Path, Path)
         The CSV file and the JSON file.
     """
-    csv_path, json_path = _summary_paths(name, rows, Path(directory).absolute())
+    csv_path, json_path = _summary_paths(name, [r["trajectory"] for r in rows],
+                                         Path(directory).absolute())
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
@@ -829,3 +865,61 @@ def accuracy_histogram(rows: Sequence[dict[str, Any]], *, bins: int = 10, width:
             close = "]" if k == bins - 1 else ")"
             lines.append(f"  [{edges[k]:.2f}, {edges[k + 1]:.2f}{close}  {bar:<{width}}  {count}")
     return "\n".join(lines)
+
+
+def load_or_run_sweep(
+    spec: SweepSpec,
+    *,
+    directory: str | Path | None = None,
+    progress: SweepProgress | None = None,
+) -> list[dict[str, Any]]:
+    """The summary rows of a sweep: read from its summary file, or recorded in this process.
+
+    The summary's file name follows from the runs' trajectory paths (:func:`write_summary`),
+    so a sweep recorded before (by this function or by ``geomcore sweep``) is read without
+    loading a trajectory; otherwise :func:`run_sweep` records the runs not cached yet, in
+    this process and without the nesting measurement, and writes the summary.
+
+    Returns
+    -------
+    list of dict
+        One row per run, in grid order (:data:`SUMMARY_COLUMNS`).
+    """
+    from geomcore.cache import cache_dir, trajectory_path
+
+    folder = Path(directory).absolute() if directory is not None else cache_dir()
+    expected = [str(trajectory_path(e, folder)) for e in sweep_runs(spec)]
+    _, json_path = _summary_paths(spec.name, expected, folder)
+    if json_path.is_file():
+        try:
+            rows = load_summary(json_path)
+        except SweepError:
+            rows = []
+        if [r["trajectory"] for r in rows] == expected:
+            return rows
+    rows, _, _ = run_sweep(spec, directory=folder, in_process=True, nesting=False,
+                           progress=progress)
+    return rows
+
+
+def rich_progress(name: str) -> tuple[SweepProgress, Callable[[], None]]:
+    """A rich progress bar on stderr counting a sweep's runs: ``(report, stop)``.
+
+    ``report(done, total)`` starts the bar on its first call; ``stop()`` ends it.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn(f"sweep {name}"), BarColumn(),
+                   TextColumn("{task.completed:.1f}/{task.total:g} runs"),
+                   TimeRemainingColumn(), console=Console(stderr=True))
+    task = None
+
+    def report(done: float, total: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(name, total=total)
+        bar.update(task, completed=done)
+
+    return report, bar.stop

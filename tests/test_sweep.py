@@ -53,12 +53,12 @@ def test_each_copy_equals_its_run_recorded_alone_after_one_epoch(make_tiny, trai
     from geomcore.engine import record_with_engine
     from geomcore.sweep import record_batched
 
-    runs = [make_tiny(seed=s, training={"epochs": 1, **training}) for s in (3, 4, 11)]
+    runs = [make_tiny(seed=s, training={"epochs": 1, **training}) for s in (3, 11)]
     batched = record_batched(runs)
     moved = []
     for run, b in zip(runs, batched):
         alone = record_with_engine(run, *dataset_of(run))
-        assert b.metadata["seed"] == run.seed and b.metadata["batched_copies"] == 3
+        assert b.metadata["seed"] == run.seed and b.metadata["batched_copies"] == 2
         assert b.metadata["trainer"] == alone.metadata["trainer"] == "engine"
         assert_same_run(alone, b)
         moved.append(float(np.max(np.abs(b.arrays["kernel.hidden_1"][1]
@@ -67,7 +67,7 @@ def test_each_copy_equals_its_run_recorded_alone_after_one_epoch(make_tiny, trai
         assert b.metadata["data_hash"] == alone.metadata["data_hash"]
     assert min(moved) > 1e-3  # training moved every copy: the comparison has teeth
     k = [b.arrays["kernel.hidden_1"][0] for b in batched]
-    assert not np.allclose(k[0], k[1]) and not np.allclose(k[1], k[2])
+    assert not np.allclose(k[0], k[1])
 
 
 @pytest.mark.slow
