@@ -506,6 +506,7 @@ def record_batched(
     *,
     progress: Callable[[int, int, float], None] | None = None,
     jit_compile: bool = True,
+    sink: Callable[[int, Trajectory], None] | None = None,
 ) -> list[Trajectory]:
     """Train runs that differ only in their seed as one batched program; their trajectories.
 
@@ -524,12 +525,17 @@ def record_batched(
         mean over the copies still training of their epoch loss.
     jit_compile
         Compile the epoch function with XLA.
+    sink
+        If given, called with ``(index, trajectory)`` for each run as soon as its
+        trajectory is assembled, and the trajectory is not kept (nor returned): a group
+        then holds its snapshot rows and one trajectory at a time, not all of them twice.
 
     Returns
     -------
     list of Trajectory
-        One per experiment, in order; ``metadata["trainer"] == "engine"`` and
-        ``metadata["batched_copies"]`` the group's size. A copy that diverged is marked so
+        One per experiment, in order (empty with a ``sink``);
+        ``metadata["trainer"] == "engine"`` and ``metadata["batched_copies"]`` the group's
+        size. A copy that diverged is marked so
         (at the epoch of its first non-finite value) and stops being recorded there.
 
     Raises
@@ -617,8 +623,16 @@ def record_batched(
         if measuring is not None:
             measuring.result()
     extra = {"batched_copies": len(runs)}
-    return [run.trajectory([w[0] for w in initial[c]], trainer=TRAINER_NAME,
-                           extra_metadata=extra) for c, run in enumerate(runs)]
+    out = []
+    for c, run in enumerate(runs):
+        trajectory = run.trajectory([w[0] for w in initial[c]], trainer=TRAINER_NAME,
+                                    extra_metadata=extra)
+        run.records = []  # the rows are in the trajectory now
+        if sink is None:
+            out.append(trajectory)
+        else:
+            sink(c, trajectory)
+    return out
 
 
 # -- groups, the summary ------------------------------------------------------------------
@@ -686,16 +700,22 @@ def record_group(
                     found[i] = Trajectory.load(path)
                 except TrajectoryError:
                     pass
+    rows: dict[int, dict[str, Any]] = {i: summary_row(t, paths[i], nesting=nesting)
+                                       for i, t in found.items()}
     todo = [i for i in range(len(experiments)) if i not in found]
+    found.clear()
+
+    def save(k: int, trajectory: Trajectory) -> None:
+        i = todo[k]
+        with _locked(paths[i]):
+            _remove_temporaries(paths[i])
+            trajectory.save(paths[i])
+        rows[i] = summary_row(trajectory, paths[i], nesting=nesting)
+
     if todo:
-        recorded = record_batched([experiments[i] for i in todo], progress=progress,
-                                  jit_compile=jit_compile)
-        for i, trajectory in zip(todo, recorded):
-            with _locked(paths[i]):
-                _remove_temporaries(paths[i])
-                trajectory.save(paths[i])
-            found[i] = trajectory
-    return [summary_row(found[i], paths[i], nesting=nesting) for i in range(len(experiments))]
+        record_batched([experiments[i] for i in todo], progress=progress,
+                       jit_compile=jit_compile, sink=save)
+    return [rows[i] for i in range(len(experiments))]
 
 
 def _summary_paths(name: str, trajectories: Sequence[str], directory: Path

@@ -128,3 +128,18 @@ def test_a_sweep_on_a_local_cluster_of_two_workers_equals_the_in_process_one(
     assert dask_csv.read_text().splitlines()[1:] == [
         line.replace(str(tmp_path / "local"), str(tmp_path / "dask"))
         for line in local_csv.read_text().splitlines()[1:]]
+
+
+@pytest.mark.slow  # waits out the 8 s connection timeout
+def test_a_scheduler_that_does_not_answer_is_a_one_line_error_within_ten_seconds(
+        runner, write_experiment, tiny_dict, cache):
+    import time
+
+    exp = write_experiment(_small(tiny_dict))
+    start = time.monotonic()
+    result = runner.invoke(main, ["sweep", str(exp), "--seeds", "2", "--quiet",
+                                  "--scheduler", "tcp://127.0.0.1:9"])
+    assert time.monotonic() - start < 10.0
+    assert result.exit_code != 0 and result.output.count("\n") == 1
+    assert "tcp://127.0.0.1:9" in result.output and "did not answer" in result.output
+    assert not (cache / "sweeps").exists()  # nothing recorded
