@@ -26,3 +26,27 @@ def seed_sweep_rows(separated: dict[int, tuple[int, int]] | None = None) -> list
                 "trajectory": f"/nowhere/circles-{width}d-{seed}.npz",
             })
     return rows
+
+
+def write_lecture_seed_sweeps(directory) -> list[dict[str, Any]]:
+    """Write a synthetic summary of the lecture's seed sweep into the cache ``directory``.
+
+    One summary file per width in :data:`scenes.stage.SWEEP_WIDTHS`, where
+    :func:`geomcore.sweep.load_or_run_sweep` looks for it, so a lecture rendered with that
+    cache reads the claim's counts and records no sweep. Returns the rows written.
+    """
+    from geomcore.cache import trajectory_path
+    from geomcore.experiment import find_experiment
+    from geomcore.sweep import seed_sweep, sweep_runs, write_summary
+    from scenes import stage
+
+    written = []
+    for width in stage.SWEEP_WIDTHS:
+        spec = seed_sweep(find_experiment(f"circles-{width}d"), stage.SWEEP_SEEDS)
+        good = 0 if width == 2 else stage.SWEEP_SEEDS - 1
+        rows = seed_sweep_rows({width: (good, stage.SWEEP_SEEDS)})
+        for row, run in zip(rows, sweep_runs(spec)):
+            row["trajectory"] = str(trajectory_path(run, directory))
+        write_summary(spec.name, rows, directory)
+        written += rows
+    return written

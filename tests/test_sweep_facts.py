@@ -68,3 +68,22 @@ def test_the_lecture_reads_a_recorded_summary_without_recording(monkeypatch, tmp
     rows = stage.LectureRuns().seed_sweep()
     assert rows == written[2] + written[3]
     assert facts.seed_claim(rows).endswith("width 2: 1 of 3; width 3: 2 of 3")
+
+
+def test_the_lecture_cache_of_the_tests_holds_a_summary_and_no_sweep_is_recorded(
+        tmp_path, monkeypatch):
+    from sweep_helpers import write_lecture_seed_sweeps
+
+    import geomcore.sweep as sweep
+    from scenes import stage
+
+    written = write_lecture_seed_sweeps(tmp_path)
+    monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(tmp_path))
+
+    def no_sweep(*args, **kwargs):
+        raise AssertionError("a sweep was recorded")
+
+    monkeypatch.setattr(sweep, "run_sweep", no_sweep)
+    rows = stage.LectureRuns().seed_sweep()
+    assert rows == written and len(rows) == 2 * stage.SWEEP_SEEDS
+    assert facts.seed_claim(rows).endswith("width 2: 0 of 32; width 3: 31 of 32")
