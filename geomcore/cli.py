@@ -1,10 +1,11 @@
-"""The ``geomcore`` command: list, record, inspect, explore, render and compare runs.
+"""The ``geomcore`` command: list, record, sweep, inspect, explore, render and compare runs.
 
 Bad input ends with a one-line error on stderr and a non-zero exit, never a traceback.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable
@@ -227,6 +228,101 @@ def compare_cmd(sources: tuple[str, ...], quality: str, seconds: float, fmt: str
     path = render_compare(trajectories, output if output is not None else Path(f"{name}.{fmt}"),
                           quality=quality, seconds=seconds, fmt=fmt)
     click.echo(str(path))
+
+
+@main.command("sweep")
+@click.argument("source")
+@click.option("--seeds", type=int, default=None,
+              help="With an EXPERIMENT: record its seeds 0 .. N-1.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Epochs of every run (default: the experiment's).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="A running Dask scheduler (tcp://host:8786) whose workers share the cache "
+              "folder; default: a local cluster on this machine.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes of the local cluster (default: one per core).")
+@click.option("--in-process", is_flag=True,
+              help="Train the groups one after the other in this process, without Dask.")
+@click.option("--force", is_flag=True, help="Record runs again even if they are cached.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_one_line_errors
+def sweep_cmd(source: str, seeds: int | None, epochs: int | None, scheduler: str | None,
+              workers: int | None, in_process: bool, force: bool, quiet: bool) -> None:
+    """Record many runs: EXPERIMENT --seeds N, or a grid given in a SWEEP.toml file.
+
+    Runs that differ only in their seed are trained as one batched program (up to 16 copies
+    each); each run's trajectory goes into the cache as `geomcore train` would write it.
+    Prints the summary table, a histogram of final accuracy per configuration, and the
+    paths of the summary's CSV and JSON files (in the cache folder's sweeps/).
+    """
+    from geomcore import sweep
+
+    if in_process and (scheduler is not None or workers is not None):
+        raise GeomcoreError("--in-process trains in this process; leave out --scheduler and "
+                            "--workers")
+    if _is_sweep_file(source):
+        if seeds is not None:
+            raise GeomcoreError(f"{source} is a sweep file: give its seeds there (seeds = N), "
+                                "not with --seeds")
+        spec = sweep.load_sweep(source)
+        if epochs is not None:
+            spec = dataclasses.replace(spec, epochs=epochs)
+    else:
+        if seeds is None:
+            raise GeomcoreError(f"sweep {source}: how many seeds? expected --seeds N, or a sweep "
+                                ".toml file with the key experiment")
+        spec = sweep.seed_sweep(find_experiment(source), seeds, epochs=epochs)
+    report, stop = (lambda done, total: None), (lambda: None)
+    if not quiet:
+        report, stop = sweep.rich_progress(spec.name)
+    try:
+        rows, csv_path, json_path = sweep.run_sweep(
+            spec, scheduler=scheduler, workers=workers, in_process=in_process, force=force,
+            progress=report)
+    finally:
+        stop()
+    _print_summary(rows)
+    click.echo(sweep.accuracy_histogram(rows))
+    click.echo(str(csv_path))
+    click.echo(str(json_path))
+
+
+def _is_sweep_file(source: str) -> bool:
+    """Whether SOURCE is a sweep file: a .toml file with the top-level key ``experiment``."""
+    import tomllib
+
+    path = Path(source)
+    if path.suffix != ".toml" or not path.is_file():
+        return False
+    try:
+        return "experiment" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # find_experiment reports what is wrong with the file
+
+
+def _print_summary(rows: list[dict[str, Any]]) -> None:
+    """The sweep's summary as a rich table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} runs")
+    for column, justify in (("experiment", "left"), ("seed", "right"), ("widths", "left"),
+                            ("lr", "right"), ("activation", "left"),
+                            ("final acc", "right"), ("final loss", "right"),
+                            ("diverged", "left"), ("nesting lost", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        at = r["diverged_at_epoch"]
+        lost = r["nesting_lost_at_epoch"]
+        table.add_row(
+            r["experiment"], str(r["seed"]), r["widths"], f"{r['learning_rate']:g}",
+            r["activation"], f"{r['final_accuracy']:.4f}", f"{r['final_loss']:.6f}",
+            (f"at epoch {at:g}" if at is not None else "yes") if r["diverged"] else "no",
+            "-" if lost is None else f"epoch {lost:g}",
+        )
+    console = Console()
+    # Piped or captured: wide enough for every column, never wrapped at 80.
+    (console if console.is_terminal else Console(width=120)).print(table)
 
 
 def _load_source(source: str, *, progress: bool) -> Trajectory:

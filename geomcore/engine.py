@@ -48,9 +48,13 @@ keras = import_keras()
 import tensorflow as tf  # noqa: E402  (after import_keras, which silences TensorFlow)
 
 __all__ = [
+    "KERAS_LOSSES",
     "SUPPORTED_LOSSES",
     "SUPPORTED_OPTIMIZERS",
     "TRAINER_NAME",
+    "EpochResult",
+    "RunAssembly",
+    "dense_hidden_graph",
     "record_with_engine",
     "unsupported_reason",
 ]
@@ -69,9 +73,9 @@ TRAINER_NAME = "engine"
 #: bench/train.py times the XLA engine only.
 JIT_COMPILE = True
 
-# The Loss classes ``compile(loss=name)`` wraps the named functions in: mean over the batch
-# ("sum_over_batch_size"), and binary cross-entropy from the sigmoid's logits.
-_KERAS_LOSSES = {
+#: The Loss classes ``compile(loss=name)`` wraps the named functions in: mean over the batch
+#: ("sum_over_batch_size"), and binary cross-entropy from the sigmoid's logits.
+KERAS_LOSSES = {
     "mse": keras.losses.MeanSquaredError,
     "binary_crossentropy": keras.losses.BinaryCrossentropy,
     # Labels (n, 1) as class indices against a softmax of K units.
@@ -97,8 +101,12 @@ def unsupported_reason(experiment: Experiment) -> str | None:
 
 
 @dataclass
-class _EpochResult:
-    """What one call of the compiled epoch function returns, as numpy arrays."""
+class EpochResult:
+    """One run's epoch as the compiled epoch function returns it, as numpy arrays.
+
+    The batched sweep trainer (:mod:`geomcore.sweep`) gives one per copy, so both record
+    through :class:`RunAssembly`.
+    """
 
     count: int  # snapshots written (the first ``count`` slots)
     steps_done: int  # steps run before stopping (all of them unless the loss went non-finite)
@@ -108,6 +116,108 @@ class _EpochResult:
     step_in_epoch: np.ndarray  # (count,) int32, 1-based step of the epoch at each snapshot
     weights: list[np.ndarray]  # per trainable variable, (slots, *variable.shape) float32
     hidden: list[np.ndarray]  # per hidden layer, (slots, points, units) float32
+
+
+def dense_hidden_graph(layers: list[Any], h: Any, weights: list[Any]) -> list[Any]:
+    """Every hidden layer's outputs for stacked weights, in the graph (or eagerly).
+
+    The Dense formula ``act(h @ kernel + bias)`` batched over a leading axis of ``B`` weight
+    sets (snapshots, or snapshots times copies in a sweep), with each layer's own Keras
+    activation.
+
+    Parameters
+    ----------
+    layers
+        The Dense layers (:func:`~geomcore.recording.dense_layers`); their activations are used.
+    h : Tensor of shape (B, m, 2)
+        The points for each weight set, data units.
+    weights
+        Kernel, bias, kernel, bias, ... layer by layer, shapes ``(B, inputs, units)`` and
+        ``(B, units)``.
+
+    Returns
+    -------
+    list of Tensor of shape (B, m, units), one per hidden layer
+    """
+    outs = []
+    for i, lay in enumerate(layers[:-1]):
+        kernel, bias = weights[2 * i], weights[2 * i + 1]
+        h = lay.activation(tf.matmul(h, kernel) + bias[:, None, :])
+        outs.append(h)
+    return outs
+
+
+class RunAssembly:
+    """One run's snapshot rows as its epochs come out of a graph, and then its trajectory.
+
+    The per-run half of :func:`record_with_engine`, shared with the batched sweep trainer
+    (:mod:`geomcore.sweep`), which holds one per copy: the rows are made by the plan
+    (:meth:`~geomcore.recording.RecordingPlan.snapshot`), the trajectory by
+    :meth:`~geomcore.recording.RecordingPlan.trajectory`, and a run stops at its first
+    non-finite value as the callback does.
+
+    Parameters
+    ----------
+    plan
+        The run's recording plan.
+    layers
+        The model's Dense layers (:func:`~geomcore.recording.dense_layers`): names and
+        activations of the snapshots' networks.
+    steps_per_epoch
+        Optimizer steps in one epoch.
+    """
+
+    def __init__(self, plan: RecordingPlan, layers: list[Any], steps_per_epoch: int) -> None:
+        self.plan = plan
+        self.layers = layers
+        self.steps_per_epoch = steps_per_epoch
+        # Hidden images at a bounded schedule: memory does not grow with the number of epochs.
+        self.records = SnapshotRows()
+        #: Epoch (fractional inside an epoch) where a value became non-finite, else None.
+        self.diverged_at: float | None = None
+
+    def network(self, weights: list[np.ndarray]) -> Network:
+        """The numpy network of trainable variables listed kernel, bias, kernel, bias, ..."""
+        return layer_network(self.layers, weights[0::2], weights[1::2])
+
+    def add(self, epoch: float, step: int, weights: list[np.ndarray],
+            hidden: list[np.ndarray]) -> bool:
+        """Append a snapshot; False (and nothing appended) if it is not finite.
+
+        ``hidden`` holds each hidden layer's outputs for the plan's points, ``(m, units)``.
+        """
+        rec = self.plan.snapshot(epoch, step, self.network(weights), hidden)
+        if rec is None:
+            self.diverged_at = float(epoch)
+            return False
+        self.records.append(rec)
+        return True
+
+    def add_epoch(self, epoch: int, res: EpochResult) -> bool:
+        """Append epoch ``epoch``'s (0-based) snapshots; False if training diverged in it."""
+        for s in range(res.count):
+            snap_epoch = epoch + int(res.step_in_epoch[s]) / self.steps_per_epoch
+            weights = [w[s] for w in res.weights]
+            if not self.add(snap_epoch, int(res.step[s]), weights, [h[s] for h in res.hidden]):
+                return False
+        if res.failed_step >= 0:
+            # As the callback: diverged after the step whose loss was not finite.
+            self.diverged_at = epoch + (res.failed_step + 1) / self.steps_per_epoch
+            return False
+        return True
+
+    def trajectory(self, initial_weights: list[np.ndarray], *, trainer: str = TRAINER_NAME,
+                   extra_metadata: dict[str, Any] | None = None) -> Trajectory:
+        """The rows so far as a :class:`~geomcore.trajectory.Trajectory`.
+
+        ``initial_weights`` (any snapshot's weights would do) give the layer names,
+        activations and widths of the metadata.
+        """
+        return self.plan.trajectory(
+            self.records, net=self.network(initial_weights),
+            steps_per_epoch=self.steps_per_epoch, trainer=trainer,
+            diverged_at_epoch=self.diverged_at, extra_metadata=extra_metadata,
+        )
 
 
 class _GraphTrainer:
@@ -150,7 +260,7 @@ class _GraphTrainer:
     ) -> None:
         self.model = model
         self.optimizer = optimizer
-        self.loss_fn = _KERAS_LOSSES[loss]()
+        self.loss_fn = KERAS_LOSSES[loss]()
         self.layers = dense_layers(model)
         self.variables = list(model.trainable_variables)
         # Build the optimizer's slots (momentum, Adam moments) now: a tf.function may not
@@ -198,12 +308,7 @@ class _GraphTrainer:
         layer's own Keras activation.
         """
         h = tf.broadcast_to(points[None], [weights[0].shape[0], *points.shape])
-        outs = []
-        for i, lay in enumerate(self.layers[:-1]):
-            kernel, bias = weights[2 * i], weights[2 * i + 1]
-            h = lay.activation(tf.matmul(h, kernel) + bias[:, None, :])
-            outs.append(h)
-        return outs
+        return dense_hidden_graph(self.layers, h, weights)
 
     def _epoch_graph(
         self, x: tf.Tensor, targets: tf.Tensor, points: tf.Tensor, order: tf.Tensor,
@@ -273,7 +378,7 @@ class _GraphTrainer:
         hidden = self._hidden_graph(self.points, [tf.constant(w) for w in weights])
         return [w[0] for w in weights], [np.asarray(h)[0] for h in hidden]
 
-    def run_epoch(self, order: np.ndarray, mask: np.ndarray) -> _EpochResult:
+    def run_epoch(self, order: np.ndarray, mask: np.ndarray) -> EpochResult:
         """Run one epoch visiting ``x[order]``; snapshot after the steps where ``mask``."""
         if mask.shape != (self.steps_per_epoch,):
             raise ValueError(
@@ -291,7 +396,7 @@ class _GraphTrainer:
         points_done = min(steps_done * self.batch_size, int(self.x.shape[0]))
         # Snapshots are taken at the mask's steps in order, up to the first non-finite loss.
         step_in_epoch = (np.flatnonzero(mask)[:count] + 1).astype(np.int32)
-        return _EpochResult(
+        return EpochResult(
             count=count,
             steps_done=steps_done,
             failed_step=failed,
@@ -381,40 +486,9 @@ def record_with_engine(
     )
     steps_per_epoch = int(plan.steps_per_epoch)  # run_epoch checks the graph agrees
 
-    # Hidden images at a bounded schedule: memory does not grow with the number of epochs.
-    records = SnapshotRows()
-    diverged_at: float | None = None
-
-    def network(weights: list[np.ndarray]) -> Network:
-        # Trainable variables come kernel, bias, kernel, bias, ... layer by layer.
-        return layer_network(trainer.layers, weights[0::2], weights[1::2])
-
-    def add(epoch: float, step: int, weights: list[np.ndarray], hidden: list[np.ndarray]) -> bool:
-        """Append a snapshot; False (and nothing appended) if it is not finite."""
-        nonlocal diverged_at
-        rec = plan.snapshot(epoch, step, network(weights), hidden)
-        if rec is None:
-            diverged_at = float(epoch)
-            return False
-        records.append(rec)
-        return True
-
-    def add_epoch(epoch: int, res: _EpochResult) -> bool:
-        """Append an epoch's snapshots; False if training diverged in it."""
-        nonlocal diverged_at
-        for s in range(res.count):
-            snap_epoch = epoch + int(res.step_in_epoch[s]) / steps_per_epoch
-            weights = [w[s] for w in res.weights]
-            if not add(snap_epoch, int(res.step[s]), weights, [h[s] for h in res.hidden]):
-                return False
-        if res.failed_step >= 0:
-            # As the callback: diverged after the step whose loss was not finite.
-            diverged_at = epoch + (res.failed_step + 1) / steps_per_epoch
-            return False
-        return True
-
+    run = RunAssembly(plan, trainer.layers, steps_per_epoch)
     initial_weights, initial_hidden = trainer.current()
-    add(0.0, 0, initial_weights, initial_hidden)
+    run.add(0.0, 0, initial_weights, initial_hidden)
     # Measuring a snapshot's loss and accuracy on all the data (numpy) overlaps the next
     # epoch (TensorFlow); both release the GIL. If the measured epoch turns out to have
     # diverged, the epoch run meanwhile is dropped.
@@ -429,7 +503,7 @@ def record_with_engine(
             if measuring is not None and not measuring.result():
                 measuring = None
                 break
-            measuring = pool.submit(add_epoch, epoch, res)
+            measuring = pool.submit(run.add_epoch, epoch, res)
             if progress is not None:
                 progress(epoch + 1, t.epochs, res.loss)
             if res.failed_step >= 0:
@@ -437,7 +511,4 @@ def record_with_engine(
         if measuring is not None:
             measuring.result()
 
-    return plan.trajectory(
-        records, net=network(initial_weights), steps_per_epoch=steps_per_epoch,
-        trainer=TRAINER_NAME, diverged_at_epoch=diverged_at,
-    )
+    return run.trajectory(initial_weights)

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import manim as mn
 
@@ -25,6 +26,8 @@ from scenes import slots
 __all__ = [
     "NARRATION_FILE",
     "REPLAY_SECONDS",
+    "SWEEP_SEEDS",
+    "SWEEP_WIDTHS",
     "VOICE_OFF",
     "VOICE_ON",
     "WIDTHS",
@@ -106,6 +109,10 @@ class LectureScene(_SceneBase):  # type: ignore[misc,valid-type]
 WIDTHS = (2, 3, 4)
 #: Seconds of screen time for each training replay.
 REPLAY_SECONDS = 20.0
+#: The conclusion's claim: seeds ``0 .. SWEEP_SEEDS - 1`` of ``circles-<width>d`` for each of
+#: these widths, recorded as a sweep (:mod:`geomcore.sweep`).
+SWEEP_SEEDS = 32
+SWEEP_WIDTHS = (2, 3)
 
 
 @dataclass
@@ -116,9 +123,13 @@ class LectureRuns:
     ----------
     _cache
         Trajectories already loaded, by experiment name; tests may fill it with their own.
+    _sweep
+        The seed sweep's summary rows (:meth:`seed_sweep`) once loaded; tests may give
+        their own, so that no sweep is recorded.
     """
 
     _cache: dict[str, Trajectory] = field(default_factory=dict)
+    _sweep: list[dict[str, Any]] | None = None
 
     def trajectory(self, width: int | str) -> Trajectory:
         """The run ``circles-<width>d``, or the experiment named ``width`` if a string.
@@ -136,6 +147,26 @@ class LectureRuns:
     def replay(self, width: int | str) -> Replay:
         """A :class:`~geomcore.replay.Replay` of :meth:`trajectory` ``(width)``."""
         return Replay(self.trajectory(width))
+
+    def seed_sweep(self) -> list[dict[str, Any]]:
+        """Summary rows of :data:`SWEEP_SEEDS` seeds of each width in :data:`SWEEP_WIDTHS`.
+
+        Read from the cache's sweep summary, or recorded on first use like any trajectory
+        (in this process, with a progress bar): :func:`geomcore.sweep.load_or_run_sweep`.
+        """
+        if self._sweep is None:
+            from geomcore.sweep import load_or_run_sweep, rich_progress, seed_sweep
+
+            rows: list[dict[str, Any]] = []
+            for width in SWEEP_WIDTHS:
+                spec = seed_sweep(find_experiment(f"circles-{width}d"), SWEEP_SEEDS)
+                report, stop = rich_progress(spec.name)
+                try:
+                    rows += load_or_run_sweep(spec, progress=report)
+                finally:
+                    stop()
+            self._sweep = rows
+        return self._sweep
 
     @cached_property
     def first(self) -> Trajectory:

@@ -137,11 +137,16 @@ def cached_lecture(lecture_runs, lecture_dir, monkeypatch):
     """Point the trajectory cache at the session's recorded lecture runs.
 
     The lecture also shows the small ReLU experiment; it is recorded into the same folder.
+    The conclusion's seed sweep (64 runs) is not recorded: a synthetic summary of it is
+    written there instead (:func:`sweep_helpers.write_lecture_seed_sweeps`).
     """
+    from sweep_helpers import write_lecture_seed_sweeps
+
     from geomcore.cache import load_or_record
     from geomcore.experiment import find_experiment
 
     load_or_record(find_experiment("circles-relu"), directory=lecture_dir, progress=False)
+    write_lecture_seed_sweeps(lecture_dir)
     monkeypatch.setenv("GEOMCORE_CACHE_DIR", str(lecture_dir))
     return lecture_runs
 

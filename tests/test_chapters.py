@@ -10,6 +10,7 @@ import copy
 
 import numpy as np
 import pytest
+from sweep_helpers import seed_sweep_rows
 
 from geomcore.cache import load_or_record
 from geomcore.errors import GeomcoreError
@@ -83,13 +84,15 @@ def test_data_and_training_text_follow_edited_metadata(real):
 
 
 def test_conclusion_heading_and_titles_follow_the_runs(real):
-    texts = _texts("conclusion", LectureRuns(_cache=dict(real)))
+    texts = _texts("conclusion", LectureRuns(_cache=dict(real), _sweep=seed_sweep_rows()))
     assert "After 100 epochs" in texts
+    assert ("Seeds that separate the rings (final accuracy ≥ 99 %): width 2: 0 of 32; "
+            "width 3: 31 of 32") in texts
     for width in (2, 3, 4):
         acc = 100 * float(real[f"circles-{width}d"].accuracy[-1])
         assert f"width {width}: {acc:.1f} %" in texts
     longer = {name: _edited(t, epochs_scale=2.0) for name, t in real.items()}
-    texts = _texts("conclusion", LectureRuns(_cache=longer))
+    texts = _texts("conclusion", LectureRuns(_cache=longer, _sweep=seed_sweep_rows()))
     assert "After 200 epochs" in texts
     assert "After 100 epochs" not in texts
 

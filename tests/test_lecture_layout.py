@@ -14,6 +14,7 @@ from pathlib import Path
 
 import manim as mn
 import pytest
+from sweep_helpers import seed_sweep_rows
 
 from geomcore.cache import load_or_record
 from geomcore.experiment import find_experiment
@@ -41,7 +42,7 @@ def runs(lecture_runs, lecture_dir):
     cache = {name: run.trajectory for name, run in lecture_runs.items()}
     cache["circles-relu"], _ = load_or_record(find_experiment("circles-relu"),
                                               directory=lecture_dir, progress=False)
-    return LectureRuns(_cache=cache)
+    return LectureRuns(_cache=cache, _sweep=seed_sweep_rows())
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import manim as mn
 import pytest
+from sweep_helpers import seed_sweep_rows
 from test_views_fit import _check_space, _outside, _plane_bounds
 
 from geomcore.cache import load_or_record
@@ -24,7 +25,7 @@ def runs(lecture_runs, lecture_dir):
     cache = {name: run.trajectory for name, run in lecture_runs.items()}
     cache["circles-relu"], _ = load_or_record(find_experiment("circles-relu"),
                                               directory=lecture_dir, progress=False)
-    return LectureRuns(_cache=cache)
+    return LectureRuns(_cache=cache, _sweep=seed_sweep_rows())
 
 
 def _problems(scene: mn.Scene, chapter_id: str) -> list[str]:

@@ -1,10 +1,11 @@
-"""Chapter ``conclusion``: the three final states side by side, with their accuracies."""
+"""Chapter ``conclusion``: the three final states side by side, with their accuracies, and
+how many seeds of each width separate the rings (a sweep: :meth:`stage.LectureRuns.seed_sweep`)."""
 
 from __future__ import annotations
 
 import manim as mn
 
-from geomcore.views import HiddenPlaneView
+from geomcore.views import HiddenPlaneView, caption
 from scenes import facts, slots, stage
 
 
@@ -25,7 +26,12 @@ def storyboard(scene: mn.Scene, runs: stage.LectureRuns) -> None:
     with say("conclusion.compare"):
         scene.play(mn.FadeIn(heading))
         scene.play(mn.LaggedStart(*[mn.FadeIn(v) for v in views], lag_ratio=0.4), run_time=2.5)
-    # Beat 2: the lesson, over the still picture
+    # Beat 2: not luck: how many of 32 seeds of each width separate the rings (measured)
+    claim = caption(facts.seed_claim(runs.seed_sweep()), font_size=24)
+    claim.next_to(views, mn.DOWN, buff=0.3)
+    with say("conclusion.seeds"):
+        scene.play(mn.FadeIn(claim))
+    # Beat 3: the lesson, over the still picture
     with say("conclusion.lesson"):
         scene.wait(1)
     stage.clear(scene, run_time=1.2)

@@ -1,0 +1,946 @@
+"""Sweeps: many runs of one experiment, the copies that share a shape trained as one program.
+
+A sweep is a grid over an experiment's seeds, hidden widths, learning rates and activations
+(:class:`SweepSpec`, from ``geomcore sweep EXPERIMENT --seeds N`` or a sweep TOML file,
+:func:`load_sweep`). Each point of the grid is an ordinary :class:`~geomcore.experiment.Experiment`
+(the base experiment with those fields replaced, same name), so its trajectory lands in the
+cache under the name :func:`geomcore.cache.trajectory_path` gives it, and a later
+``geomcore train`` or render of that run finds it.
+
+Runs that differ only in their seed are trained together (:func:`record_batched`): the
+kernels of C copies are one tensor ``(C, inputs, units)``, every epoch of every copy is one
+XLA-compiled ``tf.function`` call, with the experiment's Keras optimizer and Keras loss. The
+loss is summed over copies, so each copy's gradient is its own loss's gradient, and Keras
+optimizers update elementwise (SGD, momentum, Adam: the bias correction uses the shared step
+count, equal for all copies), so each copy follows exactly the steps the in-graph engine
+(:func:`geomcore.engine.record_with_engine`) takes for that run alone: the same initial
+weights (its own seed), its own data and batch order, the same snapshot schedule. A copy
+whose loss or weights become non-finite is marked diverged at that step; its NaNs stay in
+its own slice of the tensors (every operation is per copy), so the others go on.
+
+Groups (one batched program each) run in this process or as tasks on ``dask.distributed``
+(:func:`geomcore.cluster.client`); either way each task writes its runs' trajectories into
+the cache folder and returns their summary rows. The summary of a sweep is written
+atomically as CSV and JSON into ``<cache>/sweeps/`` (:func:`write_summary`).
+
+Importing this module is light (numpy only); training imports Keras and TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import hashlib
+import io
+import itertools
+import json
+import math
+import random
+import threading
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geomcore.errors import GeomcoreError
+from geomcore.experiment import ACTIVATIONS, MAX_SEED, Experiment, find_experiment
+from geomcore.trajectory import Trajectory, _atomic_write
+
+__all__ = [
+    "MAX_COPIES",
+    "SUMMARY_COLUMNS",
+    "SWEEP_KEYS",
+    "SweepError",
+    "SweepSpec",
+    "accuracy_histogram",
+    "group_runs",
+    "load_or_run_sweep",
+    "load_summary",
+    "load_sweep",
+    "record_batched",
+    "record_group",
+    "rich_progress",
+    "run_sweep",
+    "seed_sweep",
+    "summary_row",
+    "sweep_runs",
+    "write_summary",
+]
+
+#: Most copies in one batched program. Measured on the (loaded) 2-core reference machine with
+#: circles-3d (40,000 points, 10,400 followed points): a group of 16 keeps 16 x 21 MB of
+#: snapshot rows until its trajectories are written (``geomcore sweep circles-2d --seeds 32``
+#: peaked at 1.45 GB); one epoch of the batched program took 0.014 s for 1 copy, 0.17 s for
+#: 16 and 0.33 s for 32 (compiling it: about 3 s), so larger groups save little more.
+MAX_COPIES = 16
+
+#: Keys of a sweep TOML file; any other key is an error.
+SWEEP_KEYS = ("experiment", "name", "seeds", "hidden_widths", "learning_rate", "activation",
+              "epochs", "max_copies")
+
+#: Columns of the summary table, in order (CSV header, JSON keys of each row).
+SUMMARY_COLUMNS = ("experiment", "seed", "widths", "learning_rate", "activation",
+                   "final_accuracy", "final_loss", "diverged", "diverged_at_epoch",
+                   "nesting_lost_at_epoch", "trajectory")
+
+#: Called after each group (or each epoch of an in-process group) with (runs done, runs in
+#: all): the progress of a sweep.
+SweepProgress = Callable[[int, int], None]
+
+
+class SweepError(GeomcoreError):
+    """A sweep file or sweep option is invalid."""
+
+
+# -- the grid -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A grid of runs around one experiment.
+
+    Attributes
+    ----------
+    experiment
+        The base experiment; every run is it with the grid's fields replaced.
+    name
+        Names the summary files (``<name>-<digest>.csv``).
+    seeds
+        Seeds of the runs (data, initial weights, batch order and probe points).
+    hidden_widths
+        Hidden widths to try (``None``: the experiment's).
+    learning_rates
+        Learning rates to try, per step (``None``: the experiment's).
+    activations
+        Hidden activations to try (``None``: the experiment's).
+    epochs
+        Epochs of every run (``None``: the experiment's).
+    max_copies
+        Most copies in one batched program (:data:`MAX_COPIES`).
+    source
+        Where the grid was read from (a sweep file), for messages.
+
+    Raises
+    ------
+    SweepError
+        If the grid has no runs or ``max_copies`` is not a positive integer.
+    """
+
+    experiment: Experiment
+    name: str
+    seeds: tuple[int, ...]
+    hidden_widths: tuple[tuple[int, ...], ...] | None = None
+    learning_rates: tuple[float, ...] | None = None
+    activations: tuple[str, ...] | None = None
+    epochs: int | None = None
+    max_copies: int = MAX_COPIES
+    source: str = dataclasses.field(default="<memory>", compare=False)
+
+    def __post_init__(self) -> None:
+        where = self.source if self.source != "<memory>" else f"sweep {self.name!r}"
+        if not self.seeds:
+            raise SweepError(f"{where}: the grid has no runs (no seeds); expected "
+                             "seeds = N > 0 or a non-empty list of seeds")
+        for key, values in (("hidden_widths", self.hidden_widths),
+                            ("learning_rate", self.learning_rates),
+                            ("activation", self.activations)):
+            if values is not None and not values:
+                raise SweepError(f"{where}: the grid has no runs ({key} = []); "
+                                 f"expected at least one {key}")
+        if not isinstance(self.max_copies, int) or self.max_copies < 1:
+            raise SweepError(f"{where}: max_copies = {self.max_copies!r}; expected "
+                             "a positive integer")
+
+
+def _seeds(value: object, where: str) -> tuple[int, ...]:
+    """``N`` (seeds 0 .. N-1) or a list of seeds, checked."""
+    def is_int(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if is_int(value):
+        if value < 0:  # type: ignore[operator]
+            raise SweepError(f"{where}: seeds = {value!r}; expected a number of seeds >= 1 or "
+                             "a list of seeds")
+        return tuple(range(int(value)))  # type: ignore[call-overload]
+    if isinstance(value, list) and all(is_int(v) and 0 <= v <= MAX_SEED for v in value):
+        if len(set(value)) != len(value):
+            raise SweepError(f"{where}: seeds = {value!r} repeats a seed; expected distinct "
+                             "seeds")
+        return tuple(value)
+    raise SweepError(f"{where}: seeds = {value!r}; expected a number of seeds or a list of "
+                     f"integers in [0, {MAX_SEED}]")
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read a sweep TOML file.
+
+    The format (every key but ``experiment`` optional; a list is a grid axis)::
+
+        experiment = "circles-2d"          # a shipped name, or an experiment .toml path
+        name = "widths"                    # names the summary files (default: file stem)
+        seeds = 8                          # seeds 0..7, or a list: [0, 4, 9]
+        hidden_widths = [[2, 2], [3, 2]]   # default: the experiment's
+        learning_rate = [0.001, 0.005]     # per step; default: the experiment's
+        activation = ["tanh", "relu"]      # default: the experiment's
+        epochs = 20                        # every run's epochs; default: the experiment's
+        max_copies = 16                    # most copies in one batched program
+
+    A relative experiment path is read from the sweep file's folder.
+
+    Raises
+    ------
+    SweepError
+        On an unknown key, a value of the wrong kind or a grid with no runs (one line, naming
+        the file and the key).
+    ExperimentError
+        If the experiment cannot be found, or a grid point is not a valid experiment.
+    """
+    path = Path(path)
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise SweepError(f"{where}: cannot read the sweep file ({err.strerror})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SweepError(f"{where}: not valid TOML ({err})") from None
+    unknown = sorted(set(data) - set(SWEEP_KEYS))
+    if unknown:
+        raise SweepError(f"{where}: unknown sweep key {unknown[0]!r}; expected one of "
+                         f"{list(SWEEP_KEYS)}")
+    if not isinstance(data.get("experiment"), str) or not data["experiment"]:
+        raise SweepError(f"{where}: experiment = {data.get('experiment')!r}; expected the name "
+                         "of a shipped experiment or the path of an experiment .toml file")
+    source = data["experiment"]
+    if source.endswith(".toml") and not Path(source).is_absolute():
+        source = str(path.parent / source)
+    experiment = find_experiment(source)
+
+    def axis(key: str, ok: Callable[[object], bool], expected: str) -> tuple | None:
+        if key not in data:
+            return None
+        value = data[key]
+        if not isinstance(value, list) or not all(ok(v) for v in value):
+            raise SweepError(f"{where}: {key} = {value!r}; expected a list of {expected}")
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+
+    widths = axis("hidden_widths", lambda v: isinstance(v, list) and len(v) > 0 and all(
+        isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in v),
+        "lists of positive widths, e.g. [[2, 2], [3, 2]]")
+    rates = axis("learning_rate", lambda v: isinstance(v, (int, float)) and not isinstance(
+        v, bool) and math.isfinite(v) and v > 0, "positive numbers")
+    acts = axis("activation", lambda v: v in ACTIVATIONS, f"activations among {ACTIVATIONS}")
+    epochs = data.get("epochs")
+    if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool)
+                               or epochs < 1):
+        raise SweepError(f"{where}: epochs = {epochs!r}; expected a positive integer")
+    name = data.get("name", path.stem)
+    if not isinstance(name, str) or not name or "/" in name:
+        raise SweepError(f"{where}: name = {name!r}; expected a file name without '/'")
+    return SweepSpec(
+        experiment=experiment, name=name, seeds=_seeds(data.get("seeds", [experiment.seed]),
+                                                       where),
+        hidden_widths=widths, learning_rates=None if rates is None else tuple(
+            float(r) for r in rates), activations=acts, epochs=epochs,
+        max_copies=data.get("max_copies", MAX_COPIES), source=where,
+    )
+
+
+def seed_sweep(experiment: Experiment, seeds: int, *, epochs: int | None = None) -> SweepSpec:
+    """The sweep of seeds ``0 .. seeds-1`` of one experiment (``geomcore sweep X --seeds N``).
+
+    Raises
+    ------
+    SweepError
+        If ``seeds`` is not a positive integer.
+    """
+    return SweepSpec(experiment=experiment, name=f"{experiment.name}-seeds{seeds}",
+                     seeds=_seeds(seeds, f"sweep {experiment.name}"), epochs=epochs)
+
+
+def sweep_runs(spec: SweepSpec) -> list[Experiment]:
+    """Every run of the grid, as experiments: widths, then learning rate, activation, seed.
+
+    Raises
+    ------
+    ExperimentError
+        If a grid point is not a valid experiment (e.g. a viewed layer not 2 or 3 wide).
+    """
+    base = spec.experiment
+    runs = []
+    for widths, rate, act, seed in itertools.product(
+        spec.hidden_widths or (base.model.hidden_widths,),
+        spec.learning_rates or (base.training.learning_rate,),
+        spec.activations or (base.model.activation,),
+        spec.seeds,
+    ):
+        model = dataclasses.replace(base.model, hidden_widths=tuple(widths), activation=act)
+        training = dataclasses.replace(base.training, learning_rate=rate,
+                                       epochs=spec.epochs or base.training.epochs)
+        runs.append(base.replace(seed=seed, model=model, training=training))
+    return runs
+
+
+def _shape_key(experiment: Experiment) -> str:
+    """What copies of one program must share: the whole configuration but the seed."""
+    d = experiment.to_dict()
+    d.pop("seed")
+    return json.dumps(d, sort_keys=True)
+
+
+def group_runs(runs: Sequence[Experiment], max_copies: int = MAX_COPIES) -> list[list[Experiment]]:
+    """Split runs into groups trained as one program each.
+
+    Runs share a group only if they differ in nothing but their seed; a shape with more
+    than ``max_copies`` runs is split into ``ceil(n / max_copies)`` groups of nearly equal
+    size (32 runs, 16 at most: two groups of 16; 20 runs: two of 10).
+    """
+    shapes: dict[str, list[Experiment]] = {}
+    for run in runs:
+        shapes.setdefault(_shape_key(run), []).append(run)
+    groups = []
+    for members in shapes.values():
+        parts = math.ceil(len(members) / max_copies)
+        size, extra = divmod(len(members), parts)
+        at = 0
+        for k in range(parts):
+            take = size + (1 if k < extra else 0)
+            groups.append(members[at:at + take])
+            at += take
+    return groups
+
+
+# -- the batched trainer ------------------------------------------------------------------
+
+_KERAS_RANDOM_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _keras_python_random() -> Iterator[None]:
+    """Give Keras' seeding a Python ``random.Random`` of its own while models are built.
+
+    Keras draws each initializer's seed from Python's global ``random`` stream, which
+    ``keras.utils.set_random_seed`` reseeds. In a Dask worker, the worker's own threads draw
+    from that stream too, between the reseeding and the draws, so the same seed gave other
+    initial weights there than in a lone process (seen: a sweep on a LocalCluster). A private
+    instance, reseeded and drawn by Keras alone (``random.seed(s)`` and ``random.Random(s)``
+    give the same numbers), gives the weights of an undisturbed process in any thread.
+    """
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    with _KERAS_RANDOM_LOCK:
+        own = random.Random()
+        shared = (rng_utils.random, seed_generator.python_random)
+        rng_utils.random = seed_generator.python_random = own  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            rng_utils.random, seed_generator.python_random = shared
+
+
+
+class _BatchedTrainer:
+    """C copies of one network, their optimizer and the compiled epoch function.
+
+    The copies' kernels are variables ``(C, inputs, units)``, their biases ``(C, units)``;
+    each copy has its own data ``(C, n, 2)``, batch order and followed points ``(C, m, 2)``.
+    The graph mirrors :class:`geomcore.engine._GraphTrainer` step for step (the same Keras
+    activations, loss, optimizer and snapshot scatter), with the loss summed over copies.
+    """
+
+    def __init__(self, models: list[Any], optimizer: Any, loss: str, xs: np.ndarray,
+                 targets: np.ndarray, *, batch_size: int, points: np.ndarray, slots: int,
+                 jit_compile: bool) -> None:
+        import tensorflow as tf
+
+        from geomcore.engine import KERAS_LOSSES
+        from geomcore.recording import dense_layers
+
+        self.layers = dense_layers(models[0])
+        self.copies = len(models)
+        self.variables = [
+            tf.Variable(np.stack([np.asarray(m.trainable_variables[i].numpy()) for m in models]),
+                        dtype=tf.float32, name=f"batched_{i}")
+            for i in range(len(models[0].trainable_variables))
+        ]
+        self.shapes = [tuple(int(d) for d in v.shape[1:]) for v in self.variables]
+        self.optimizer = optimizer
+        optimizer.build(self.variables)
+        # Per-point losses (no reduction): the mean over each copy's batch is taken below, as
+        # the Keras Loss object's "sum_over_batch_size" does for one run.
+        self.loss_fn = KERAS_LOSSES[loss](reduction=None)
+        self.x = tf.constant(xs, dtype=tf.float32)
+        self.targets = tf.constant(targets, dtype=tf.float32)
+        self.points = tf.constant(points, dtype=tf.float32)
+        self.batch_size = batch_size
+        n = xs.shape[1]
+        self.n = n
+        self.full_steps, self.tail = divmod(n, batch_size)
+        self.steps_per_epoch = self.full_steps + (1 if self.tail else 0)
+        self.slots = slots
+        self.epochs_run = 0
+        self._epoch = tf.function(
+            lambda x, targets, points, order, mask: self._epoch_graph(
+                x, targets, points, order, mask),
+            jit_compile=jit_compile, autograph=False,
+        )
+
+    def _forward(self, xb: Any) -> Any:
+        import tensorflow as tf
+
+        h = xb
+        for i, lay in enumerate(self.layers):
+            h = lay.activation(tf.matmul(h, self.variables[2 * i])
+                               + self.variables[2 * i + 1][:, None, :])
+        return h
+
+    def _hidden(self, points: Any, flat: Any) -> list[Any]:
+        """Hidden outputs ``(slots, C, m, units)`` of each copy's points for flat weights
+        ``(slots, C, size)``."""
+        import tensorflow as tf
+
+        from geomcore.engine import dense_hidden_graph
+
+        slots, copies = flat.shape[0], self.copies
+        weights, at = [], 0
+        for shape in self.shapes:
+            size = int(np.prod(shape))
+            weights.append(tf.reshape(flat[:, :, at:at + size], [slots * copies, *shape]))
+            at += size
+        m = points.shape[1]
+        h = tf.reshape(tf.broadcast_to(points[None], [slots, copies, m, 2]),
+                       [slots * copies, m, 2])
+        return [tf.reshape(o, [slots, copies, m, o.shape[-1]])
+                for o in dense_hidden_graph(self.layers, h, weights)]
+
+    def _epoch_graph(self, x: Any, targets: Any, points: Any, order: Any, mask: Any) -> tuple:
+        import tensorflow as tf
+
+        xe = tf.gather(x, order, batch_dims=1)
+        ye = tf.gather(targets, order, batch_dims=1)
+        bs, copies = self.batch_size, self.copies
+        size = sum(int(np.prod(s)) for s in self.shapes)
+        buf = tf.zeros([self.slots, copies, size], dtype=tf.float32)
+
+        def train_step(i, xb, yb, count, ok, failed, loss_sum, buf):
+            with tf.GradientTape() as tape:
+                pred = self._forward(xb)
+                per_copy = tf.reduce_mean(self.loss_fn(yb, pred), axis=1)  # (C,)
+                loss = tf.reduce_sum(per_copy)
+            grads = tape.gradient(loss, self.variables)
+            self.optimizer.apply_gradients(zip(grads, self.variables))
+            finite = tf.math.is_finite(per_copy)
+            failed = tf.where(ok & ~finite, i, failed)
+            ok = ok & finite
+            take = mask[i]
+            buf = tf.cond(
+                take,
+                lambda: tf.tensor_scatter_nd_update(
+                    buf, count[None, None],
+                    tf.concat([tf.reshape(v, [copies, -1]) for v in self.variables],
+                              axis=1)[None]),
+                lambda: buf,
+            )
+            count = count + tf.cast(take, tf.int32)
+            # Diverged copies add nothing: their NaN would make the sum NaN.
+            loss_sum = loss_sum + tf.where(ok, per_copy, 0.0) * xb.shape[1]
+            return i + 1, count, ok, failed, loss_sum, buf
+
+        def body(i, count, ok, failed, loss_sum, buf):
+            xb = tf.slice(xe, [0, i * bs, 0], [copies, bs, 2])
+            yb = tf.slice(ye, [0, i * bs, 0], [copies, bs, ye.shape[2]])
+            return train_step(i, xb, yb, count, ok, failed, loss_sum, buf)
+
+        state = (tf.constant(0), tf.constant(0), tf.ones([copies], tf.bool),
+                 tf.fill([copies], -1), tf.zeros([copies]), buf)
+        state = tf.while_loop(
+            lambda i, count, ok, *_: (i < self.full_steps) & tf.reduce_any(ok), body, state)
+        if self.tail:
+            start = self.full_steps * bs
+            i, count, ok, failed, loss_sum, buf = state
+            state = tf.cond(
+                tf.reduce_any(ok),
+                lambda: train_step(i, xe[:, start:], ye[:, start:], count, ok, failed,
+                                   loss_sum, buf),
+                lambda: state,
+            )
+        i, count, ok, failed, loss_sum, buf = state
+        return (count, i, failed, loss_sum, buf, *self._hidden(points, buf))
+
+    def current(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Weights now, flat ``(1, C, size)``, and the hidden outputs of each copy's points."""
+        import tensorflow as tf
+
+        flat = tf.concat([tf.reshape(v, [self.copies, -1]) for v in self.variables],
+                         axis=1)[None]
+        return np.asarray(flat), [np.asarray(h) for h in self._hidden(self.points, flat)]
+
+    def unflatten(self, flat: np.ndarray, copy: int) -> list[np.ndarray]:
+        """Copy ``copy``'s weights ``(slots, *variable shape)`` per variable, from
+        ``(slots, C, size)``."""
+        out, at = [], 0
+        for shape in self.shapes:
+            size = int(np.prod(shape))
+            out.append(flat[:, copy, at:at + size].reshape(-1, *shape))
+            at += size
+        return out
+
+    def run_epoch(self, orders: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+        """Run one epoch of every copy; copy ``c`` visits ``x[c][orders[c]]``."""
+        import tensorflow as tf
+
+        self.epochs_run += 1
+        out = self._epoch(self.x, self.targets, self.points,
+                          tf.constant(orders, dtype=tf.int32), tf.constant(mask, dtype=tf.bool))
+        return {"count": int(out[0]), "steps": int(out[1]), "failed": np.asarray(out[2]),
+                "loss_sum": np.asarray(out[3]), "flat": np.asarray(out[4]),
+                "hidden": [np.asarray(h) for h in out[5:]]}
+
+
+def record_batched(
+    experiments: Sequence[Experiment],
+    *,
+    progress: Callable[[int, int, float], None] | None = None,
+    jit_compile: bool = True,
+    sink: Callable[[int, Trajectory], None] | None = None,
+) -> list[Trajectory]:
+    """Train runs that differ only in their seed as one batched program; their trajectories.
+
+    Each copy starts from the initial weights :func:`geomcore.models.build_model` gives its
+    seed, trains on its own dataset (its seed's), visits its batches in its own plan's order
+    (:meth:`~geomcore.recording.RecordingPlan.epoch_order`) and is recorded by its plan through
+    :class:`geomcore.engine.RunAssembly`, as :func:`geomcore.engine.record_with_engine` records
+    it alone; weights equal those of the lone run to float32 round-off.
+
+    Parameters
+    ----------
+    experiments
+        Runs equal in everything but the seed (:func:`group_runs` makes such groups).
+    progress
+        Called after each epoch with ``(epochs_done, epochs_total, loss)``, the loss the
+        mean over the copies still training of their epoch loss.
+    jit_compile
+        Compile the epoch function with XLA.
+    sink
+        If given, called with ``(index, trajectory)`` for each run as soon as its
+        trajectory is assembled, and the trajectory is not kept (nor returned): a group
+        then holds its snapshot rows and one trajectory at a time, not all of them twice.
+
+    Returns
+    -------
+    list of Trajectory
+        One per experiment, in order (empty with a ``sink``);
+        ``metadata["trainer"] == "engine"`` and ``metadata["batched_copies"]`` the group's
+        size. A copy that diverged is marked so
+        (at the epoch of its first non-finite value) and stops being recorded there.
+
+    Raises
+    ------
+    SweepError
+        If the runs differ in more than their seed, or the list is empty.
+    ValueError
+        If the engine does not support the experiments' loss or optimizer.
+    """
+    from geomcore.datasets import make_dataset
+    from geomcore.engine import TRAINER_NAME, EpochResult, RunAssembly, unsupported_reason
+    from geomcore.models import build_model, make_optimizer
+    from geomcore.recording import SnapshotRows, recording_plan
+
+    if not experiments:
+        raise SweepError("record_batched got no experiments; expected at least one")
+    if len({_shape_key(e) for e in experiments}) != 1:
+        raise SweepError("record_batched trains runs that differ only in their seed; got "
+                         f"{sorted({e.name for e in experiments})} with other differences")
+    first = experiments[0]
+    reason = unsupported_reason(first)
+    if reason is not None:
+        raise ValueError(f"{first.source}: the engine cannot train {reason}")
+    t = first.training
+    plans = [recording_plan(*make_dataset(e.dataset.name, seed=e.seed, **e.dataset.params),
+                            experiment=e) for e in experiments]
+    masks = [plans[0].snapshot_steps(epoch) for epoch in range(t.epochs)]
+    with _keras_python_random():
+        models = [build_model(e, seed=p.seed) for e, p in zip(experiments, plans)]
+    trainer = _BatchedTrainer(
+        models, make_optimizer(first), t.loss,
+        np.stack([p.x for p in plans]),
+        np.stack([p.y.astype(np.float32)[:, None] for p in plans]),
+        batch_size=t.batch_size, points=np.stack([p.points for p in plans]),
+        slots=max(int(m.sum()) for m in masks), jit_compile=jit_compile,
+    )
+    spe = int(plans[0].steps_per_epoch)
+    runs = [RunAssembly(p, trainer.layers, spe) for p in plans]
+    alive = [True] * len(runs)
+    flat0, hidden0 = trainer.current()
+    initial = [trainer.unflatten(flat0, c) for c in range(len(runs))]
+    for c, run in enumerate(runs):
+        run.add(0.0, 0, [w[0] for w in initial[c]], [h[0, c] for h in hidden0])
+
+    def measure(epoch: int, out: dict[str, Any]) -> None:
+        """Append every live copy's snapshots of the epoch (numpy, off the training thread)."""
+        mask = masks[epoch]
+        steps = np.flatnonzero(mask) + 1  # 1-based steps of the epoch's snapshots
+        for c, run in enumerate(runs):
+            if not alive[c]:
+                continue
+            failed = int(out["failed"][c])
+            # As the engine: no snapshot at or after the step whose loss was not finite.
+            count = out["count"] if failed < 0 else int(np.count_nonzero(steps <= failed))
+            res = EpochResult(
+                count=count, steps_done=out["steps"], failed_step=failed, loss=float("nan"),
+                step=epoch * spe + steps[:count].astype(np.int64),
+                step_in_epoch=steps[:count].astype(np.int32),
+                weights=trainer.unflatten(out["flat"], c),
+                hidden=[h[:, c] for h in out["hidden"]],
+            )
+            alive[c] = run.add_epoch(epoch, res)
+
+    def orders_of(epoch: int) -> np.ndarray:
+        return np.stack([p.epoch_order(epoch) for p in plans])
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        measuring: Future[None] | None = None
+        ordering = pool.submit(orders_of, 0)
+        for epoch in range(t.epochs):
+            orders = ordering.result()
+            ordering = pool.submit(orders_of, epoch + 1)
+            out = trainer.run_epoch(orders, masks[epoch])
+            if measuring is not None:
+                measuring.result()
+            if not any(alive):
+                measuring = None
+                break
+            measuring = pool.submit(measure, epoch, out)
+            if progress is not None:
+                live = np.isfinite(out["loss_sum"]) & (out["failed"] < 0)
+                loss = float(np.mean(out["loss_sum"][live])) / trainer.n if live.any() else (
+                    float("nan"))
+                progress(epoch + 1, t.epochs, loss)
+        if measuring is not None:
+            measuring.result()
+    extra = {"batched_copies": len(runs)}
+    out = []
+    for c, run in enumerate(runs):
+        trajectory = run.trajectory([w[0] for w in initial[c]], trainer=TRAINER_NAME,
+                                    extra_metadata=extra)
+        run.records = SnapshotRows()  # the rows are in the trajectory now
+        if sink is None:
+            out.append(trajectory)
+        else:
+            sink(c, trajectory)
+    return out
+
+
+# -- groups, the summary ------------------------------------------------------------------
+
+
+def summary_row(trajectory: Trajectory, path: str | Path, *, nesting: bool = True
+                ) -> dict[str, Any]:
+    """One run's row of the summary table (JSON-able), keys :data:`SUMMARY_COLUMNS`.
+
+    ``nesting_lost_at_epoch`` is :func:`geomcore.topology.nesting_lost_at_epoch` (what
+    ``geomcore inspect --json`` reports), ``None`` where it does not apply (not nested rings,
+    a viewed layer not 2 wide) or when ``nesting`` is false.
+    """
+    exp = trajectory.metadata["experiment"]
+    lost = None
+    if nesting:
+        from geomcore.topology import nesting_lost_at_epoch
+
+        lost, _ = nesting_lost_at_epoch(trajectory)
+    at = trajectory.metadata.get("diverged_at_epoch")
+    return {
+        "experiment": exp["name"],
+        "seed": int(trajectory.metadata["seed"]),
+        "widths": "-".join(str(w) for w in exp["model"]["hidden_widths"]),
+        "learning_rate": float(exp["training"]["learning_rate"]),
+        "activation": exp["model"]["activation"],
+        "final_accuracy": float(trajectory.accuracy[-1]),
+        "final_loss": float(trajectory.loss[-1]),
+        "diverged": bool(trajectory.metadata["diverged"]),
+        "diverged_at_epoch": None if at is None else float(at),
+        "nesting_lost_at_epoch": lost,
+        "trajectory": str(path),
+    }
+
+
+def record_group(
+    experiments: Sequence[Experiment],
+    directory: str | Path,
+    *,
+    force: bool = False,
+    nesting: bool = True,
+    progress: Callable[[int, int, float], None] | None = None,
+    jit_compile: bool = True,
+) -> list[dict[str, Any]]:
+    """Record one group into the cache folder (the runs not cached yet) and summarise it.
+
+    A run already in ``directory`` (a whole, valid file) is read, not trained again, unless
+    ``force``. Each trajectory is written atomically under its experiment's lock, as
+    :func:`geomcore.cache.load_or_record` writes it. This is the task a Dask worker runs.
+
+    Returns
+    -------
+    list of dict
+        One summary row per experiment, in order (:func:`summary_row`).
+    """
+    from geomcore.cache import _locked, _remove_temporaries, trajectory_path
+    from geomcore.errors import TrajectoryError
+
+    paths = [trajectory_path(e, directory) for e in experiments]
+    found: dict[int, Trajectory] = {}
+    if not force:
+        for i, path in enumerate(paths):
+            if path.is_file():
+                try:
+                    found[i] = Trajectory.load(path)
+                except TrajectoryError:
+                    pass
+    rows: dict[int, dict[str, Any]] = {i: summary_row(t, paths[i], nesting=nesting)
+                                       for i, t in found.items()}
+    todo = [i for i in range(len(experiments)) if i not in found]
+    found.clear()
+
+    def save(k: int, trajectory: Trajectory) -> None:
+        i = todo[k]
+        with _locked(paths[i]):
+            _remove_temporaries(paths[i])
+            trajectory.save(paths[i])
+        rows[i] = summary_row(trajectory, paths[i], nesting=nesting)
+
+    if todo:
+        record_batched([experiments[i] for i in todo], progress=progress,
+                       jit_compile=jit_compile, sink=save)
+    return [rows[i] for i in range(len(experiments))]
+
+
+def _summary_paths(name: str, trajectories: Sequence[str], directory: Path
+                   ) -> tuple[Path, Path]:
+    digest = hashlib.sha256("\n".join(trajectories).encode()).hexdigest()[:12]
+    folder = directory / "sweeps"
+    return folder / f"{name}-{digest}.csv", folder / f"{name}-{digest}.json"
+
+
+def write_summary(name: str, rows: Sequence[dict[str, Any]], directory: str | Path
+                  ) -> tuple[Path, Path]:
+    """Write the summary table as CSV and JSON into ``<directory>/sweeps/``, atomically.
+
+    Files are named ``<name>-<12 hex digits>.csv`` and ``.json``, the digits hashing the
+    runs' trajectory paths (so another grid under the same name gets other files). The JSON
+    file holds ``{"name": name, "columns": [...], "runs": [row, ...]}``; the CSV file a
+    header of :data:`SUMMARY_COLUMNS` and one line per run (empty cells for ``None``).
+
+    Returns
+    -------
+    (Path, Path)
+        The CSV file and the JSON file.
+    """
+    csv_path, json_path = _summary_paths(name, [r["trajectory"] for r in rows],
+                                         Path(directory).absolute())
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row[k] is None else row[k] for k in SUMMARY_COLUMNS})
+    blob = json.dumps({"name": name, "columns": list(SUMMARY_COLUMNS), "runs": list(rows)},
+                      indent=1) + "\n"
+    _atomic_write(csv_path, lambda f: f.write(text.getvalue().encode("utf-8")))
+    _atomic_write(json_path, lambda f: f.write(blob.encode("utf-8")))
+    return csv_path, json_path
+
+
+def load_summary(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of a summary JSON file written by :func:`write_summary`.
+
+    Raises
+    ------
+    SweepError
+        If the file cannot be read or is not a sweep summary.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        rows = data["runs"]
+        if not isinstance(rows, list) or any(set(SUMMARY_COLUMNS) - set(r) for r in rows):
+            raise KeyError("runs")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SweepError(f"{path}: not a sweep summary ({type(err).__name__}: {err}); "
+                         "expected the JSON file geomcore sweep writes") from None
+    return rows
+
+
+def run_sweep(
+    spec: SweepSpec,
+    *,
+    directory: str | Path | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    in_process: bool = False,
+    force: bool = False,
+    nesting: bool = True,
+    progress: SweepProgress | None = None,
+) -> tuple[list[dict[str, Any]], Path, Path]:
+    """Record every run of the grid and write its summary.
+
+    Parameters
+    ----------
+    spec
+        The grid.
+    directory
+        Cache folder (:func:`geomcore.cache.cache_dir` when ``None``); with a remote
+        scheduler the workers must see it at the same path.
+    scheduler
+        Address of a Dask scheduler; ``None`` with ``in_process`` false starts a
+        LocalCluster (:func:`geomcore.cluster.client`).
+    workers
+        Local Dask worker processes (default: one per core).
+    in_process
+        Train the groups one after the other in this process, without Dask.
+    force
+        Record runs again even if cached.
+    nesting
+        Measure when each run loses the rings' nesting (:func:`summary_row`).
+    progress
+        Called with ``(runs done, runs in all)`` as groups finish (and, in process, after
+        each epoch with fractional runs done).
+
+    Returns
+    -------
+    (rows, csv_path, json_path)
+        The summary rows in grid order and the files they were written to.
+
+    Raises
+    ------
+    GeomcoreError
+        If the scheduler does not answer (one line), or a run is not a valid experiment.
+    """
+    from geomcore.cache import cache_dir
+
+    folder = Path(directory).absolute() if directory is not None else cache_dir()
+    runs = sweep_runs(spec)
+    groups = group_runs(runs, spec.max_copies)
+    total = len(runs)
+    done = 0
+    results: dict[int, list[dict[str, Any]]] = {}
+    if in_process:
+        for g, group in enumerate(groups):
+            def epoch_progress(epochs_done: int, epochs: int, _loss: float,
+                               size: int = len(group), start: int = done) -> None:
+                if progress is not None:
+                    progress(start + size * epochs_done / epochs, total)
+
+            results[g] = record_group(group, folder, force=force, nesting=nesting,
+                                      progress=epoch_progress)
+            done += len(group)
+    else:
+        from distributed import as_completed
+
+        from geomcore.cluster import client
+
+        with client(scheduler, n_workers=workers) as c:
+            futures = {c.submit(record_group, group, str(folder), force=force,
+                                nesting=nesting, pure=False): g
+                       for g, group in enumerate(groups)}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                done += len(groups[futures[future]])
+                if progress is not None:
+                    progress(done, total)
+    # Back in grid order (groups gather runs of one shape from anywhere in the grid).
+    by_run = {id(e): row for g, group in enumerate(groups) for e, row in zip(group, results[g])}
+    rows = [by_run[id(e)] for e in runs]
+    csv_path, json_path = write_summary(spec.name, rows, folder)
+    return rows, csv_path, json_path
+
+
+def accuracy_histogram(rows: Sequence[dict[str, Any]], *, bins: int = 10, width: int = 40
+                       ) -> str:
+    """A text histogram of final accuracy per configuration (widths, learning rate,
+    activation), one block per configuration, ``bins`` equal bins over [0, 1].
+
+    Returns
+    -------
+    str
+        Lines such as ``"  [0.90, 1.00]  ################  16"``.
+    """
+    configs: dict[tuple, list[float]] = {}
+    for r in rows:
+        key = (r["experiment"], r["widths"], r["learning_rate"], r["activation"])
+        configs.setdefault(key, []).append(r["final_accuracy"])
+    lines = []
+    for (name, widths, rate, act), accs in configs.items():
+        counts, edges = np.histogram(np.clip(accs, 0, 1), bins=bins, range=(0.0, 1.0))
+        lines.append(f"{name}  widths {widths}  learning rate {rate:g}  {act}  "
+                     f"({len(accs)} runs): final accuracy")
+        top = max(int(counts.max()), 1)
+        used = np.flatnonzero(counts)
+        # The bins from the lowest to the highest accuracy: empty ones between them show gaps.
+        for k in range(int(used[0]), int(used[-1]) + 1):
+            count = int(counts[k])
+            bar = "#" * round(width * count / top)
+            close = "]" if k == bins - 1 else ")"
+            lines.append(f"  [{edges[k]:.2f}, {edges[k + 1]:.2f}{close}  {bar:<{width}}  {count}")
+    return "\n".join(lines)
+
+
+def load_or_run_sweep(
+    spec: SweepSpec,
+    *,
+    directory: str | Path | None = None,
+    progress: SweepProgress | None = None,
+) -> list[dict[str, Any]]:
+    """The summary rows of a sweep: read from its summary file, or recorded in this process.
+
+    The summary's file name follows from the runs' trajectory paths (:func:`write_summary`),
+    so a sweep recorded before (by this function or by ``geomcore sweep``) is read without
+    loading a trajectory; otherwise :func:`run_sweep` records the runs not cached yet, in
+    this process and without the nesting measurement, and writes the summary.
+
+    Returns
+    -------
+    list of dict
+        One row per run, in grid order (:data:`SUMMARY_COLUMNS`).
+    """
+    from geomcore.cache import cache_dir, trajectory_path
+
+    folder = Path(directory).absolute() if directory is not None else cache_dir()
+    expected = [str(trajectory_path(e, folder)) for e in sweep_runs(spec)]
+    _, json_path = _summary_paths(spec.name, expected, folder)
+    if json_path.is_file():
+        try:
+            rows = load_summary(json_path)
+        except SweepError:
+            rows = []
+        if [r["trajectory"] for r in rows] == expected:
+            return rows
+    rows, _, _ = run_sweep(spec, directory=folder, in_process=True, nesting=False,
+                           progress=progress)
+    return rows
+
+
+def rich_progress(name: str) -> tuple[SweepProgress, Callable[[], None]]:
+    """A rich progress bar on stderr counting a sweep's runs: ``(report, stop)``.
+
+    ``report(done, total)`` starts the bar on its first call; ``stop()`` ends it.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn(f"sweep {name}"), BarColumn(),
+                   TextColumn("{task.completed:.1f}/{task.total:g} runs"),
+                   TimeRemainingColumn(), console=Console(stderr=True))
+    task = None
+
+    def report(done: float, total: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(name, total=total)
+        bar.update(task, completed=done)
+
+    return report, bar.stop
