@@ -89,13 +89,14 @@ def client(
         if memory_limit is not None:
             kwargs["memory_limit"] = memory_limit
         # processes=True: Keras and Manim hold the GIL and global state; each task needs its
-        # own interpreter. No dashboard: nothing listens on a port the user did not ask for.
+        # own interpreter. The scheduler's HTTP server always starts (dashboard_address=None
+        # means its default port 8787, taken by any other cluster): a free port instead.
         with (
             LocalCluster(
                 n_workers=workers,
                 threads_per_worker=threads_per_worker,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
                 **kwargs,
             ) as cluster,
             Client(cluster) as c,
