@@ -376,6 +376,45 @@ if getattr(mn.Camera.display_point_cloud, "__name__", "") != "_display_point_clo
     mn.Camera.display_point_cloud = _display_point_cloud_blended
 
 
+_manim_context_path = mn.Camera.set_cairo_context_path
+
+
+def _set_cairo_context_path_listed(camera: mn.Camera, ctx: object,
+                                   vmobject: mn.VMobject) -> mn.Camera:
+    """Manim's ``Camera.set_cairo_context_path``, the same Cairo calls, for our many-curve
+    paths (:class:`Polylines`, :class:`GlyphText`): the curves' control points are read
+    from one list of Python floats instead of one NumPy scalar at a time (a warped grid
+    family is about a thousand curves, drawn every frame). Other mobjects take Manim's own.
+    """
+    if not isinstance(vmobject, (Polylines, GlyphText)):
+        return _manim_context_path(camera, ctx, vmobject)
+    points = camera.transform_points_pre_display(vmobject, vmobject.points)
+    if len(points) == 0:
+        return camera
+    nppcc = vmobject.n_points_per_cubic_curve
+    ctx.new_path()
+    splits = vmobject.get_subpath_split_indices_from_points(points, n_dims=2)
+    xy = points[:, :2]
+    curve_to = ctx.curve_to
+    for start, end in splits.tolist():
+        curves = (end - start) // nppcc  # whole curves only, as Manim's loop
+        if curves == 0:
+            continue
+        ctx.new_sub_path()
+        ctx.move_to(*xy[start].tolist())
+        handles = xy[start : start + curves * nppcc].reshape(curves, nppcc, 2)[:, 1:]
+        for curve in handles.reshape(curves, -1).tolist():
+            curve_to(*curve)
+        if vmobject.consider_points_equals_2d(points[start], points[end - 1]):
+            ctx.close_path()
+    return camera
+
+
+# Installed once, on import of the building blocks, like the blended point clouds.
+if getattr(mn.Camera.set_cairo_context_path, "__name__", "") != "_set_cairo_context_path_listed":
+    mn.Camera.set_cairo_context_path = _set_cairo_context_path_listed
+
+
 def markup_escape(text: str) -> str:
     """``text`` as Pango markup that shows it literally: ``&``, ``<`` and ``>`` escaped.
 
