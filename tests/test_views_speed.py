@@ -12,10 +12,10 @@ import contourpy
 import manim as mn
 import numpy as np
 import pytest
+from helpers import synthetic_trajectory
 
 from geomcore.replay import Replay, boundary_contours
 from geomcore.views import GlyphText, Polylines, ReplayPanel, primitives
-from tests.helpers import synthetic_trajectory
 
 CONFIG = {"pixel_width": 480, "pixel_height": 270, "frame_rate": 15}
 
