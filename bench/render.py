@@ -8,8 +8,10 @@ Two scenes are rendered in this one process, at the same quality and for the sam
 frames, encoding included: the replay panel of circles-3d, and Manim's *floor*, a scene of
 one moving circle (what any frame costs: clearing the canvas, copying and encoding it). The
 script prints both frame rates and their ratio (replay / floor); on a loaded machine the
-ratio is the figure that counts, since both renders share the load. With ``--runs N`` floor
-and replay alternate N times and the medians are printed too.
+ratio is the figure that counts, since both renders share the load. It also prints the CPU
+time per frame of each (all threads, the encoder's included), which depends less on what
+else the machine runs. With ``--runs N`` floor and replay alternate N times and the medians
+are printed too.
 
 The trajectory is recorded first if it is not cached (that time is not counted). Targets on
 the 2-core reference machine: the replay at >= 0.8 of the floor's frames/s, and at least 30
@@ -56,18 +58,27 @@ class _Floor(mn.Scene):
                   rate_func=mn.rate_functions.linear)
 
 
-def _render(scene_class: type[mn.Scene], quality: str) -> tuple[float, int]:
-    """Render ``scene_class`` once to a throw-away folder: (seconds elapsed, frames written)."""
+def _cpu_seconds() -> float:
+    """CPU time of this process so far, all threads (the encoder's too), seconds."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _render(scene_class: type[mn.Scene], quality: str) -> tuple[float, float, int]:
+    """Render ``scene_class`` once to a throw-away folder.
+
+    Returns (wall seconds, CPU seconds of all threads, frames written).
+    """
     with tempfile.TemporaryDirectory() as media, mn.tempconfig(
         {"quality": quality, "disable_caching": True, "media_dir": media,
          "progress_bar": "none", "verbosity": "WARNING"}
     ):
         scene = scene_class()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         scene.render()
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
         frames = round(scene.renderer.time * mn.config.frame_rate)
-    return elapsed, frames
+    return elapsed, cpu, frames
 
 
 def main() -> None:
@@ -85,12 +96,14 @@ def main() -> None:
     with mn.tempconfig({"quality": args.quality}):
         fps = mn.config.frame_rate
         size = f"{mn.config.pixel_width}x{mn.config.pixel_height}"
-    floor_rates, replay_rates, ratios = [], [], []
+    floor_rates, replay_rates, ratios, floor_cpu, replay_cpu = [], [], [], [], []
     replay_elapsed = 0.0
     print(f"trajectory        {path.name} ({trajectory.n_snapshots} snapshots)")
     for run in range(args.runs):
-        floor_elapsed, floor_frames = _render(_Floor, args.quality)
-        replay_elapsed, frames = _render(_Replay, args.quality)
+        floor_elapsed, cpu, floor_frames = _render(_Floor, args.quality)
+        floor_cpu.append(1000 * cpu / floor_frames)
+        replay_elapsed, cpu, frames = _render(_Replay, args.quality)
+        replay_cpu.append(1000 * cpu / frames)
         floor_rates.append(floor_frames / floor_elapsed)
         replay_rates.append(frames / replay_elapsed)
         ratios.append(replay_rates[-1] / floor_rates[-1])
@@ -105,6 +118,9 @@ def main() -> None:
     print(f"frames per second {replay_fps:.1f}   (target >= 30){median}")
     print(f"floor             {floor_fps:.1f} frames/s (one moving circle, same frames){median}")
     print(f"replay / floor    {statistics.median(ratios):.2f}   (target >= 0.8){median}")
+    replay_ms, floor_ms = statistics.median(replay_cpu), statistics.median(floor_cpu)
+    print(f"CPU per frame     replay {replay_ms:.1f} ms, floor {floor_ms:.1f} ms (all threads, "
+          f"encoding included): floor / replay {floor_ms / replay_ms:.2f}{median}")
     print(f"peak memory       {peak_mib:.0f} MiB (resident, whole process)")
 
 
