@@ -64,21 +64,23 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _render(scene_class: type[mn.Scene], quality: str) -> tuple[float, float, int]:
+def _render(scene_class: type[mn.Scene], quality: str) -> tuple[float, float, float, int]:
     """Render ``scene_class`` once to a throw-away folder.
 
-    Returns (wall seconds, CPU seconds of all threads, frames written).
+    Returns (wall seconds, CPU seconds of all threads, CPU seconds of this thread: scene
+    updates and drawing, frames written); the rest of the CPU time is the encoder threads'.
     """
     with tempfile.TemporaryDirectory() as media, mn.tempconfig(
         {"quality": quality, "disable_caching": True, "media_dir": media,
          "progress_bar": "none", "verbosity": "WARNING"}
     ):
         scene = scene_class()
-        start, cpu = time.perf_counter(), _cpu_seconds()
+        start, cpu, main = time.perf_counter(), _cpu_seconds(), time.thread_time()
         scene.render()
         elapsed, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+        main = time.thread_time() - main
         frames = round(scene.renderer.time * mn.config.frame_rate)
-    return elapsed, cpu, frames
+    return elapsed, cpu, main, frames
 
 
 def main() -> None:
@@ -97,13 +99,16 @@ def main() -> None:
         fps = mn.config.frame_rate
         size = f"{mn.config.pixel_width}x{mn.config.pixel_height}"
     floor_rates, replay_rates, ratios, floor_cpu, replay_cpu = [], [], [], [], []
+    floor_draw, replay_draw = [], []
     replay_elapsed = 0.0
     print(f"trajectory        {path.name} ({trajectory.n_snapshots} snapshots)")
     for run in range(args.runs):
-        floor_elapsed, cpu, floor_frames = _render(_Floor, args.quality)
+        floor_elapsed, cpu, main, floor_frames = _render(_Floor, args.quality)
         floor_cpu.append(1000 * cpu / floor_frames)
-        replay_elapsed, cpu, frames = _render(_Replay, args.quality)
+        floor_draw.append(1000 * main / floor_frames)
+        replay_elapsed, cpu, main, frames = _render(_Replay, args.quality)
         replay_cpu.append(1000 * cpu / frames)
+        replay_draw.append(1000 * main / frames)
         floor_rates.append(floor_frames / floor_elapsed)
         replay_rates.append(frames / replay_elapsed)
         ratios.append(replay_rates[-1] / floor_rates[-1])
@@ -121,6 +126,11 @@ def main() -> None:
     replay_ms, floor_ms = statistics.median(replay_cpu), statistics.median(floor_cpu)
     print(f"CPU per frame     replay {replay_ms:.1f} ms, floor {floor_ms:.1f} ms (all threads, "
           f"encoding included): floor / replay {floor_ms / replay_ms:.2f}{median}")
+    for name, total, draw in (("replay", replay_ms, replay_draw),
+                              ("floor", floor_ms, floor_draw)):
+        drawn = statistics.median(draw)
+        print(f"  {name:<15s} {drawn:.1f} ms updating and drawing, {total - drawn:.1f} ms "
+              f"encoding (encoder threads){median}")
     print(f"peak memory       {peak_mib:.0f} MiB (resident, whole process)")
 
 
