@@ -90,15 +90,28 @@ def boundary_contours(
     list of ndarray of shape (k, 2)
         Polylines in data units; empty when the network outputs 0.5 nowhere in the box.
     """
-    xmin, xmax, ymin, ymax = (float(v) for v in box)
-    xs = np.linspace(xmin, xmax, resolution)
-    ys = np.linspace(ymin, ymax, resolution)
-    gx, gy = np.meshgrid(xs, ys)
-    logit = network.logit(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    gx, gy, samples = _sample_grid(tuple(float(v) for v in box), int(resolution))
+    logit = network.logit(samples).reshape(gx.shape)
     if not np.all(np.isfinite(logit)):
         return []
-    gen = contourpy.contour_generator(xs, ys, logit, line_type=contourpy.LineType.Separate)
+    gen = contourpy.contour_generator(gx, gy, logit, line_type=contourpy.LineType.Separate)
     return [np.asarray(line, dtype=np.float64) for line in gen.lines(0.0) if len(line) >= 2]
+
+
+@lru_cache(maxsize=16)
+def _sample_grid(
+    box: tuple[float, ...], resolution: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``resolution x resolution`` samples of ``box`` that :func:`boundary_contours`
+    evaluates, made once per box (a replay traces the boundary every frame): x and y of
+    shape (resolution, resolution), and the same points as rows, shape (resolution**2, 2).
+    Read-only, since they are shared."""
+    xmin, xmax, ymin, ymax = box
+    gx, gy = np.meshgrid(np.linspace(xmin, xmax, resolution), np.linspace(ymin, ymax, resolution))
+    samples = np.column_stack([gx.ravel(), gy.ravel()])
+    for a in (gx, gy, samples):
+        a.flags.writeable = False
+    return gx, gy, samples
 
 
 def layer_homotopy(network: Network, x: np.ndarray, t: float) -> np.ndarray:

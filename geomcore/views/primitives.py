@@ -301,6 +301,33 @@ class ClassPoints(mn.PMobject):
 _unblended_point_cloud = mn.Camera.display_point_cloud
 
 
+def _over(colours: np.ndarray, under: np.ndarray, max_val: int, dtype: np.dtype) -> np.ndarray:
+    """``colours`` (RGBA in [0, 1], shape (n, 4) or (1, 4)) over pixel values ``under``
+    (shape (n, depth), floats in [0, 1]): the new pixel values, rounded, of type ``dtype``."""
+    alpha = colours[:, 3:4]
+    out = np.empty_like(under)
+    out[:, :3] = alpha * colours[:, :3] + (1 - alpha) * under[:, :3]
+    out[:, 3:] = alpha + (1 - alpha) * under[:, 3:]
+    return np.round(out * max_val).astype(dtype)
+
+
+#: Blend tables of the colours seen so far, by RGBA: see :func:`_blend_table`.
+_blend_tables: dict[bytes, np.ndarray] = {}
+
+
+def _blend_table(rgba: np.ndarray, depth: int) -> np.ndarray:
+    """What :func:`_over` makes of each 8-bit value of each channel under colour ``rgba``,
+    shape (256, depth): a cloud of one colour is blended by table look-up, with the same
+    arithmetic (so the same pixels) as the per-pixel formula."""
+    key = rgba.tobytes() + bytes([depth])
+    if key not in _blend_tables:
+        values = np.repeat(np.arange(256, dtype=np.float64)[:, None] / 255, depth, axis=1)
+        _blend_tables[key] = _over(rgba[None, :], values, 255, np.dtype(np.uint8))
+        if len(_blend_tables) > 256:  # animated colours: keep the cache small
+            _blend_tables.pop(next(iter(_blend_tables)))
+    return _blend_tables[key]
+
+
 def _display_point_cloud_blended(camera: mn.Camera, pmobject: mn.PMobject, points: np.ndarray,
                                  rgbas: np.ndarray, thickness: float,
                                  pixel_array: np.ndarray) -> None:
@@ -309,32 +336,83 @@ def _display_point_cloud_blended(camera: mn.Camera, pmobject: mn.PMobject, point
     Manim copies a point's RGBA into the frame, so a point at opacity 0.1 shows at full
     colour (the video drops the alpha channel). Here a point of opacity ``a`` makes the
     pixel ``a * colour + (1 - a) * pixel`` (Porter & Duff 1984, "over"). Fully opaque
-    clouds take Manim's own path unchanged.
+    clouds take Manim's own path unchanged. Where points overlap, each is blended over the
+    frame as it was before the cloud and the last one drawn wins, as in Manim.
     """
     if len(points) == 0 or np.all(rgbas[:, 3] >= 1.0):
         _unblended_point_cloud(camera, pmobject, points, rgbas, thickness, pixel_array)
         return
-    coords = camera.thickened_coordinates(camera.points_to_pixel_coords(pmobject, points),
-                                          thickness)
-    # Same layout as Manim's: the thickened coordinates are len(points)-long blocks.
-    colours = np.tile(np.asarray(rgbas, dtype=np.float64), (len(coords) // len(rgbas), 1))
-    on_screen = camera.on_screen_pixels(coords)
-    coords, colours = coords[on_screen], colours[on_screen]
+    pixels = camera.points_to_pixel_coords(pmobject, points)
+    # Manim's thickening (Camera.thickened_coordinates): one block of len(points) pixels
+    # per nudge, nudge after nudge, broadcast instead of a Python list of blocks.
+    nudges = camera.get_thickening_nudges(thickness)
+    coords = (pixels[None, :, :] + nudges[:, None, :]).reshape(-1, 2)
+    colours = np.asarray(rgbas, dtype=np.float64)
+    one_colour = bool(np.all(colours == colours[0]))
+    if one_colour:
+        colours = colours[:1]
+    else:  # Manim's layout: the colours repeat block after block
+        colours = np.tile(colours, (len(coords) // len(colours), 1))
+    low, high = pixels.min(axis=0) + nudges.min(axis=0), pixels.max(axis=0) + nudges.max(axis=0)
+    if low.min() < 0 or high[0] >= camera.pixel_width or high[1] >= camera.pixel_height:
+        on_screen = camera.on_screen_pixels(coords)
+        coords = coords[on_screen]
+        colours = colours if one_colour else colours[on_screen]
     depth = pixel_array.shape[2]
     flat = pixel_array.reshape((-1, depth))
-    index = (coords[:, 0] + camera.pixel_width * coords[:, 1]).astype(np.int64)
-    under = flat[index].astype(np.float64) / camera.rgb_max_val
-    alpha = colours[:, 3:4]
-    out = np.empty_like(under)
-    out[:, :3] = alpha * colours[:, :3] + (1 - alpha) * under[:, :3]
-    out[:, 3:] = alpha + (1 - alpha) * under[:, 3:]
-    flat[index] = np.round(out * camera.rgb_max_val).astype(pixel_array.dtype)
-    pixel_array[:, :] = flat.reshape(pixel_array.shape)
+    index = coords[:, 0] + camera.pixel_width * coords[:, 1]
+    if one_colour and pixel_array.dtype == np.uint8 and camera.rgb_max_val == 255:
+        table = _blend_table(colours[0], depth)
+        flat[index] = table[flat[index], np.arange(depth)]
+    else:
+        under = flat[index].astype(np.float64) / camera.rgb_max_val
+        flat[index] = _over(colours, under, camera.rgb_max_val, pixel_array.dtype)
+    if not np.shares_memory(flat, pixel_array):  # a view (the usual case) is written already
+        pixel_array[:, :] = flat.reshape(pixel_array.shape)
 
 
 # Installed once, on import of the building blocks: every point cloud in a scene blends.
 if getattr(mn.Camera.display_point_cloud, "__name__", "") != "_display_point_cloud_blended":
     mn.Camera.display_point_cloud = _display_point_cloud_blended
+
+
+_manim_context_path = mn.Camera.set_cairo_context_path
+
+
+def _set_cairo_context_path_listed(camera: mn.Camera, ctx: object,
+                                   vmobject: mn.VMobject) -> mn.Camera:
+    """Manim's ``Camera.set_cairo_context_path``, the same Cairo calls, for our many-curve
+    paths (:class:`Polylines`, :class:`GlyphText`): the curves' control points are read
+    from one list of Python floats instead of one NumPy scalar at a time (a warped grid
+    family is about a thousand curves, drawn every frame). Other mobjects take Manim's own.
+    """
+    if not isinstance(vmobject, (Polylines, GlyphText)):
+        return _manim_context_path(camera, ctx, vmobject)
+    points = camera.transform_points_pre_display(vmobject, vmobject.points)
+    if len(points) == 0:
+        return camera
+    nppcc = vmobject.n_points_per_cubic_curve
+    ctx.new_path()
+    splits = vmobject.get_subpath_split_indices_from_points(points, n_dims=2)
+    xy = points[:, :2]
+    curve_to = ctx.curve_to
+    for start, end in splits.tolist():
+        curves = (end - start) // nppcc  # whole curves only, as Manim's loop
+        if curves == 0:
+            continue
+        ctx.new_sub_path()
+        ctx.move_to(*xy[start].tolist())
+        handles = xy[start : start + curves * nppcc].reshape(curves, nppcc, 2)[:, 1:]
+        for curve in handles.reshape(curves, -1).tolist():
+            curve_to(*curve)
+        if vmobject.consider_points_equals_2d(points[start], points[end - 1]):
+            ctx.close_path()
+    return camera
+
+
+# Installed once, on import of the building blocks, like the blended point clouds.
+if getattr(mn.Camera.set_cairo_context_path, "__name__", "") != "_set_cairo_context_path_listed":
+    mn.Camera.set_cairo_context_path = _set_cairo_context_path_listed
 
 
 def markup_escape(text: str) -> str:

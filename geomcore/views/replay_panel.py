@@ -152,13 +152,15 @@ class HiddenPlaneView(_PlaneView):
         self.replay, self.clock = replay, clock
         self.labels = replay.trajectory.probe_labels
         self.classes = replay.trajectory.classes
+        # Each class's probe points, as indices: picked out of every frame's probe.
+        self._members = {c: np.flatnonzero(self.labels == c) for c in range(self.classes)}
         colors = class_colors(self.classes)
         frame = replay.frame(clock.get_value())
         self.grid = GridLines(bounds=self.plane.scene_bounds)
         if not show_grid:
             self.grid.set_stroke(opacity=0)
         self.clouds = {
-            c: ClassPoints(self.plane.to_scene(frame.probe[self.labels == c], clip=True),
+            c: ClassPoints(self.plane.to_scene(frame.probe[self._members[c]], clip=True),
                            colors[c])
             for c in range(self.classes)
         }
@@ -187,7 +189,7 @@ class HiddenPlaneView(_PlaneView):
         """Draw ``frame``: grid, points, decision line."""
         self.grid.set_lines(self.plane.to_scene(frame.grid))
         for c, cloud in self.clouds.items():
-            cloud.set_positions(self.plane.to_scene(frame.probe[self.labels == c], clip=True))
+            cloud.set_positions(self.plane.to_scene(frame.probe[self._members[c]], clip=True))
         if self.softmax:
             return self._show_regions(frame)
         segment = frame.decision_segment(self.plane.box)
