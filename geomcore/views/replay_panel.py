@@ -335,15 +335,20 @@ class MetricsReadout(Layered):
         super().__init__()
         self.replay, self.clock = replay, clock
         self.total = int(round(replay.epochs[-1]))
-        self.corner = np.asarray(corner, dtype=np.float64)
+        # Values take 8 glyphs ("100/100", "  0.0123"); a run of 1,000 epochs or more needs a
+        # wider epoch field, and the readout grows to the left so its right edge stays put.
+        self.n_glyphs = max(8, len(f"{self.total}/{self.total}"))
+        glyph = GlyphText(1, font_size=font_size).advance
+        self.corner = (np.asarray(corner, dtype=np.float64)
+                       - (self.n_glyphs - 8) * glyph * np.array([1.0, 0.0, 0.0]))
         self.step = font_size / 48 * 0.55
         anchors = [self.corner + i * 1.6 * self.step * mn.DOWN for i in range(3)]
         for name, anchor in zip(("epoch", "accuracy", "loss"), anchors):
             label = GlyphText(len(name), font_size=font_size, anchor=anchor).set_text(name)
             self.static.add(label)
         advance = 9 * self.static[0].advance
-        self.lines = [GlyphText(8, font_size=font_size, anchor=a + advance * mn.RIGHT)
-                      for a in anchors]
+        self.lines = [GlyphText(self.n_glyphs, font_size=font_size,
+                                anchor=a + advance * mn.RIGHT) for a in anchors]
         self.dynamic.add(*self.lines)
         traj = replay.trajectory
         self.class_lines: list[GlyphText] = []
@@ -363,10 +368,13 @@ class MetricsReadout(Layered):
 
     def strings(self, frame: Frame) -> list[str]:
         """The three values shown for ``frame`` (epoch, accuracy, loss)."""
+        loss = f"{frame.loss:7.4f}"
+        if len(loss) > self.n_glyphs:  # a loss of 1,000 or more: three significant digits
+            loss = f"{frame.loss:8.2e}"
         return [
             f"{int(np.floor(frame.epoch + 1e-9)):>3d}/{self.total}",
             f"{100 * frame.accuracy:5.1f}%",
-            f"{frame.loss:7.4f}",
+            loss,
         ]
 
     def class_strings(self, frame: Frame) -> list[str]:
