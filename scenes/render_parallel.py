@@ -229,7 +229,8 @@ def render_part(chapter_ids: Sequence[str], out_dir: Path, settings: RenderSetti
     """Render the chapters ``chapter_ids`` as one scene into ``out_dir``.
 
     Writes ``<name>.mp4`` and ``<name>.srt`` (Manim), ``<name>.wav`` when the scene has
-    sound, and last ``<name>.json``, the manifest :func:`verify_part` checks. Manim's global
+    sound, and last ``<name>.json``, the manifest :func:`verify_part` checks; Manim's caches
+    (texts, speech) go to ``out_dir`` too. Manim's global
     configuration is changed: call it in a process of its own (the ``--part-dir`` entry).
 
     Parameters
@@ -273,6 +274,10 @@ def render_part(chapter_ids: Sequence[str], out_dir: Path, settings: RenderSetti
     mn.config.frame_size = (settings.pixel_width, settings.pixel_height)
     mn.config.frame_rate = settings.frame_rate
     mn.config.max_inflight_encoders = settings.max_inflight_encoders
+    # Every Manim cache of this part (text SVGs, the voice's speech and its cache.json) in
+    # its own folder: two parts writing the same cache file at once would leave a reader a
+    # partial file.
+    mn.config.media_dir = str(out_dir)
     mn.config.video_dir = str(out_dir)
     mn.config.output_file = name
     mn.config.write_to_movie = True

@@ -185,13 +185,13 @@ def test_join_refuses_nothing(tmp_path):
 # --- the lecture itself, serial against parallel --------------------------------------------
 
 
-def render_serial(chapters: str, folder: Path) -> Path:
+def render_serial(chapters: str, folder: Path, voice: bool = False) -> Path:
     """The chapters as one scene in one process, as ``manim render scenes/circles.py``
     plays them (:func:`scenes.circles.lecture_part`); its movie."""
     command = [sys.executable, "-m", "scenes.render_parallel", "--part-dir", str(folder),
                "--chapters", chapters, "--fps", str(SMALL.frame_rate), "--size",
                f"{SMALL.pixel_width}x{SMALL.pixel_height}", "--max-inflight-encoders", "1"]
-    env = dict(os.environ, GEOMCORE_VOICE="0",
+    env = dict(os.environ, GEOMCORE_VOICE="1" if voice else "0",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
                                                         os.environ.get("PYTHONPATH")])))
     subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
