@@ -316,8 +316,9 @@ def _render_part_task(root: str, chapter_ids: tuple[str, ...], parts_dir: str,
                       settings: RenderSettings) -> str:
     """Dask task: render one part in a fresh process, in a fresh folder; its manifest's path.
 
-    Runs ``python -m scenes.render_parallel --part-dir ...`` in ``root`` (where the media
-    folder, the trajectory cache and manim.cfg are). A fresh folder per attempt: a chapter
+    Runs ``python -m scenes.render_parallel --part-dir ...`` in ``root`` (the client's
+    working folder: its ``data/trajectories`` cache), importing :mod:`scenes` from where this
+    worker imported this task. A fresh folder per attempt: a chapter
     redone after its worker died never shares files with the dead attempt.
 
     Raises
@@ -328,7 +329,9 @@ def _render_part_task(root: str, chapter_ids: tuple[str, ...], parts_dir: str,
     out_dir = Path(parts_dir) / f"{chapter_ids[0]}-{uuid.uuid4().hex[:8]}"
     env = dict(os.environ)
     env["GEOMCORE_VOICE"] = "1" if settings.voice else "0"
-    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+    # The scenes this task came from (a checkout, or the installed package), not another copy.
+    code_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([code_root, *filter(None, [env.get("PYTHONPATH")])])
     command = [
         sys.executable, "-m", "scenes.render_parallel", "--part-dir", str(out_dir),
         "--chapters", ",".join(chapter_ids),
@@ -587,15 +590,16 @@ def render_lecture(
         log's last lines) or is not whole (:func:`verify_part`), or a chapter's worker died
         more often than Dask allows (``distributed.scheduler.allowed-failures``).
     """
+    settings = settings or RenderSettings()
+    ids = _chapter_ids(chapters)  # bad input fails before Dask is even imported
+
     from distributed import KilledWorker, as_completed
 
     from geomcore.cluster import client
 
-    settings = settings or RenderSettings()
     say = log or (lambda *_: None)
     # Dask's start-up and shut-down lines would bury the chapters' progress.
     logging.getLogger("distributed").setLevel(logging.WARNING)
-    ids = _chapter_ids(chapters)
     root = Path.cwd().resolve()
     video_dir = (root / media_dir / "videos" / "circles" / settings.quality_dir).resolve()
     parts_dir = video_dir / "parts"

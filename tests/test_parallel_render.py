@@ -259,3 +259,15 @@ def test_a_worker_killed_mid_chapter_has_its_chapter_redone(tmp_path, monkeypatc
     joined = frames_of(movie)
     assert len(joined) == part.frames > 50
     assert all(np.array_equal(a, b) for a, b in zip(joined, frames_of(part.video)))
+
+
+def test_command_line_rejects_bad_input_in_one_line(capsys):
+    from scenes.render_parallel import main
+
+    assert main(["--chapters", "title,nope"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: unknown chapter 'nope'") and "\n" not in err
+    assert main(["--size", "100x51", "--chapters", "title"]) == 1
+    assert "frame size must be even" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--size", "big"])
