@@ -38,6 +38,10 @@ TINY = RenderSettings(pixel_width=64, pixel_height=36, frame_rate=10)
 #: The slow renders' size: small enough for seconds, large enough to show every shape.
 SMALL = RenderSettings(pixel_width=192, pixel_height=108, frame_rate=10)
 
+#: A second local Dask cluster (another test process's, a sweep's) finds the scheduler's HTTP
+#: port 8787 taken and warns before using another one: harmless here, not an error.
+DASK_PORT = pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
+
 
 def frames_of(path: Path) -> list[np.ndarray]:
     """Every decoded frame of a movie, as RGB arrays of shape (height, width, 3)."""
@@ -199,6 +203,7 @@ def render_serial(chapters: str, folder: Path, voice: bool = False) -> Path:
 
 
 @pytest.mark.slow
+@DASK_PORT
 def test_parallel_render_equals_the_serial_one(cached_lecture, tmp_path, monkeypatch):
     """Two chapters on a local cluster of 2 workers: every frame and cue time as serial."""
     serial = render_serial("title,data", tmp_path / "serial")
@@ -220,6 +225,7 @@ def test_parallel_render_equals_the_serial_one(cached_lecture, tmp_path, monkeyp
 
 
 @pytest.mark.slow
+@DASK_PORT
 def test_a_worker_killed_mid_chapter_has_its_chapter_redone(tmp_path, monkeypatch):
     """The worker rendering the title chapter is killed once it has begun writing partial
     movie files: Dask hands the chapter to a fresh worker, and only a whole part is joined."""
