@@ -666,8 +666,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
                         "(default: a local cluster, one worker a core)")
     parser.add_argument("--workers", type=int, help="local worker processes")
-    parser.add_argument("--max-inflight-encoders", type=int, default=2,
-                        help="Manim's max_inflight_encoders per part (default 2)")
+    parser.add_argument("--max-inflight-encoders", type=int, default=4,
+                        help="Manim's max_inflight_encoders per part (default 4, as "
+                        "Manim suggests; bench/lecture.py measures its effect)")
     parser.add_argument("--media-dir", default="media")
     parser.add_argument("--keep-parts", action="store_true")
     parser.add_argument("--part-dir", help=argparse.SUPPRESS)  # one part, in this process

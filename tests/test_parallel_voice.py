@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from helpers import ROOT
 from test_narration import _voice_missing
-from test_parallel_render import DASK_PORT, SMALL, frames_of
+from test_parallel_render import SMALL, dask_port, frames_of
 
 from scenes.render_parallel import RenderSettings, render_lecture
 
@@ -30,7 +30,7 @@ def envelope(path: Path, window_s: float = 0.05) -> tuple[np.ndarray, float]:
 
 
 @pytest.mark.slow
-@DASK_PORT
+@dask_port
 @pytest.mark.skipif(_voice_missing() is not None, reason=str(_voice_missing()))
 def test_parallel_voice_equals_the_serial_one(cached_lecture, tmp_path, monkeypatch):
     """Two spoken chapters on 2 workers: same frames as serial, same speech at the same time."""
@@ -48,8 +48,9 @@ def test_parallel_voice_equals_the_serial_one(cached_lecture, tmp_path, monkeypa
     assert all(np.array_equal(a, b) for a, b in zip(expected, joined))
     loud_serial, seconds_serial = envelope(serial)
     loud_joined, seconds_joined = envelope(movie)
-    assert seconds_joined == pytest.approx(seconds_serial, abs=0.05)
+    # Manim's soundtrack ends with the last speech; the joined one lasts as long as the video.
     assert seconds_joined == pytest.approx(len(joined) / SMALL.frame_rate, abs=0.1)
+    assert seconds_serial <= seconds_joined + 0.05
     n = min(len(loud_serial), len(loud_joined))
     assert loud_serial[:n].max() > 0.01  # there is speech
     # The same speech at the same moments: loudness per 50 ms agrees (AAC is lossy).
