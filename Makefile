@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh Debian machine:
-#   make video   renders the lecture (media/videos/circles/...), captions and .srt
+#   make video   renders the lecture (media/videos/circles/...), captions and .srt, its
+#                chapters in parallel
 #   make test    runs the test suite (make test-fast: all but the tests marked slow, which
 #                train the lecture's experiments or render long scenes; under a minute)
 # Both install Debian's build libraries for Manim (apt-get, as root or through sudo),
@@ -26,7 +27,7 @@ NPM_APT_PACKAGE := $(shell command -v npm >/dev/null 2>&1 || echo npm)
 TEST_APT_PACKAGES := chromium $(NPM_APT_PACKAGE)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-voice video video-voice test test-fast lint bench clean lock
+.PHONY: setup setup-voice video video-voice video-serial test test-fast lint bench clean lock
 
 # Install the Debian packages named in $(1) that are missing.
 define apt_install
@@ -55,11 +56,22 @@ $(VENV)/.voice: pyproject.toml $(CONSTRAINTS) $(VENV)/.installed
 	$(PIP_PINNED) -e '.[dev,voice,slides]'
 	touch $@
 
+# The lecture's chapters render in parallel (one Dask worker a core; SCHEDULER=tcp://host:8786
+# uses a running Dask cluster instead) and are joined losslessly into the one movie that
+# `manim render scenes/circles.py` (video-serial) writes. RENDER_ARGS passes more options,
+# e.g. RENDER_ARGS="-q h" for 1080p60 (python -m scenes.render_parallel --help).
+SCHEDULER ?=
+RENDER_ARGS ?=
+RENDER_PARALLEL = $(BIN)/python -m scenes.render_parallel $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(RENDER_ARGS)
+
 video: setup
-	$(BIN)/manim render scenes/circles.py
+	$(RENDER_PARALLEL)
 
 video-voice: setup-voice
-	GEOMCORE_VOICE=1 $(BIN)/manim render scenes/circles.py
+	GEOMCORE_VOICE=1 $(RENDER_PARALLEL)
+
+video-serial: setup
+	$(BIN)/manim render scenes/circles.py
 
 # Two test processes (pytest-xdist), one a core of the 2-core reference machine.
 PYTEST_WORKERS ?= 2
