@@ -38,22 +38,6 @@ TINY = RenderSettings(pixel_width=64, pixel_height=36, frame_rate=10)
 #: The slow renders' size: small enough for seconds, large enough to show every shape.
 SMALL = RenderSettings(pixel_width=192, pixel_height=108, frame_rate=10)
 
-#: Warnings when a second local Dask cluster (another test process's, a sweep's) finds the
-#: scheduler's HTTP port 8787 taken: distributed warns, and leaks the socket of its failed try,
-#: before using another port. Harmless here, not an error of this code (geomcore.cluster could
-#: ask for port 0).
-DASK_PORT_WARNINGS = (
-    "ignore:Port 8787 is already in use:UserWarning",
-    "ignore:unclosed <socket.socket:ResourceWarning",
-    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning",
-)
-
-
-def dask_port(test):
-    """Mark ``test`` to ignore :data:`DASK_PORT_WARNINGS`."""
-    for rule in DASK_PORT_WARNINGS:
-        test = pytest.mark.filterwarnings(rule)(test)
-    return test
 
 
 def frames_of(path: Path) -> list[np.ndarray]:
@@ -216,7 +200,6 @@ def render_serial(chapters: str, folder: Path, voice: bool = False) -> Path:
 
 
 @pytest.mark.slow
-@dask_port
 def test_parallel_render_equals_the_serial_one(cached_lecture, tmp_path, monkeypatch):
     """Two chapters on a local cluster of 2 workers: every frame and cue time as serial."""
     serial = render_serial("title,data", tmp_path / "serial")
@@ -238,7 +221,6 @@ def test_parallel_render_equals_the_serial_one(cached_lecture, tmp_path, monkeyp
 
 
 @pytest.mark.slow
-@dask_port
 def test_a_worker_killed_mid_chapter_has_its_chapter_redone(tmp_path, monkeypatch):
     """The worker rendering the title chapter is killed once it has begun writing partial
     movie files: Dask hands the chapter to a fresh worker, and only a whole part is joined."""

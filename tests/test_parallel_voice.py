@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from helpers import ROOT
 from test_narration import _voice_missing
-from test_parallel_render import SMALL, dask_port, frames_of
+from test_parallel_render import SMALL, frames_of
 
 from scenes.render_parallel import RenderSettings, render_lecture
 
@@ -30,7 +30,6 @@ def envelope(path: Path, window_s: float = 0.05) -> tuple[np.ndarray, float]:
 
 
 @pytest.mark.slow
-@dask_port
 @pytest.mark.skipif(_voice_missing() is not None, reason=str(_voice_missing()))
 def test_parallel_voice_equals_the_serial_one(cached_lecture, tmp_path, monkeypatch):
     """Two spoken chapters on 2 workers: same frames as serial, same speech at the same time."""

@@ -103,13 +103,6 @@ def test_sweep_writes_each_run_where_train_finds_it_and_the_summary(
 
 
 @pytest.mark.slow
-# The scheduler's HTTP server asks for port 8787 even without a dashboard; when another
-# cluster on this machine (a parallel render, another test process) holds it, Dask warns,
-# moves to another port and leaves the refused socket to the garbage collector.
-@pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
-@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
-@pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning")
 def test_a_sweep_on_a_local_cluster_of_two_workers_equals_the_in_process_one(
         make_tiny, tmp_path):
     from geomcore.sweep import SweepSpec, run_sweep
