@@ -493,7 +493,9 @@ def join_parts(parts: Sequence[LecturePart], output: Path) -> Path:
                 with part.audio.open("rb") as wav:  # pydub leaves a path's file open
                     sound = sound.overlay(AudioSegment.from_wav(wav),
                                           position=round(1000 * start))
-        _mux_audio(tmp, sound)
+        from geomcore.views.narrator import mux_audio
+
+        mux_audio(tmp, sound)
     tmp.replace(output)
     srt_path = output.with_suffix(".srt")
     if subtitles:
@@ -501,33 +503,6 @@ def join_parts(parts: Sequence[LecturePart], output: Path) -> Path:
     else:
         srt_path.unlink(missing_ok=True)
     return output
-
-
-def _mux_audio(video: Path, sound: object) -> None:
-    """Replace ``video`` by a copy that also carries ``sound`` (a pydub ``AudioSegment``),
-    encoded as AAC as Manim encodes a movie's soundtrack; the video packets are copied."""
-    import tempfile
-
-    import av
-    from manim.scene.scene_file_writer import convert_audio
-
-    with tempfile.TemporaryDirectory() as tmp:
-        wav, aac = Path(tmp) / "sound.wav", Path(tmp) / "sound.aac"
-        sound.export(str(wav), format="wav").close()
-        convert_audio(wav, aac, "aac")
-        muxed = Path(tmp) / f"muxed{video.suffix}"
-        with av.open(str(video)) as vin, av.open(str(aac)) as ain, \
-                av.open(str(muxed), "w") as output:
-            sources = [(vin, vin.streams.video[0]), (ain, ain.streams.audio[0])]
-            # Every stream must exist before the first packet: the header is written then.
-            copies = [output.add_stream_from_template(template=st) for _, st in sources]
-            for (container, stream), copy in zip(sources, copies, strict=True):
-                for packet in container.demux(stream):
-                    if packet.dts is None:  # flushing packets
-                        continue
-                    packet.stream = copy
-                    output.mux(packet)
-        shutil.move(str(muxed), str(video))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from geomcore.views.anatomy import (
     face_color,
 )
 from geomcore.views.layered import Layered, add_layered
-from geomcore.views.narrator import Narrator, add_section_audio
+from geomcore.views.narrator import Narrator, add_section_audio, mux_audio
 from geomcore.views.primitives import (
     ClassPoints,
     GlyphText,
@@ -145,6 +145,7 @@ __all__ = [
     "frame_rect",
     "layer_box",
     "markup_escape",
+    "mux_audio",
     "nesting_event_mark",
     "polylines_to_bezier",
     "render_scene",

@@ -33,7 +33,7 @@ from geomcore.views.style import BOUNDARY_COLOR, CHAPTER_CARD_FONT_SIZE, NARRATI
 if TYPE_CHECKING:
     from geomcore.narration import Narration
 
-__all__ = ["Narrator", "add_section_audio"]
+__all__ = ["Narrator", "add_section_audio", "mux_audio"]
 
 
 class Narrator:
@@ -158,28 +158,38 @@ def _seconds(path: Path) -> float:
         return float(frames / stream.average_rate)
 
 
-def _mux_audio(video: Path, sound: AudioSegment) -> None:
-    """Replace ``video`` by a copy that also carries ``sound`` (re-encoded, video copied),
-    as Manim muxes the whole movie's soundtrack."""
+def mux_audio(video: Path, sound: AudioSegment) -> None:
+    """Replace a movie by a copy that also carries a soundtrack, as Manim muxes a movie's sound.
+
+    The video packets are copied (not re-encoded); the sound is encoded as AAC (Opus for
+    ``.webm``) with Manim's own :func:`~manim.scene.scene_file_writer.convert_audio`. The new
+    file is written in a temporary folder and moved over ``video``.
+
+    Parameters
+    ----------
+    video : Path
+        The movie file (``.mp4``, ``.mov`` or ``.webm``); replaced.
+    sound : pydub.AudioSegment
+        The soundtrack, from the movie's start.
+    """
     codec = "libopus" if video.suffix == ".webm" else "aac"
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "sound.wav"
         coded = Path(tmp) / ("sound.ogg" if codec == "libopus" else "sound.aac")
-        sound.export(wav, format="wav")
+        sound.export(str(wav), format="wav").close()  # export returns the open file
         convert_audio(wav, coded, codec)
         muxed = Path(tmp) / f"muxed{video.suffix}"
-        with av.open(str(video)) as vin, av.open(str(coded)) as ain:
-            output = av.open(str(muxed), "w")
+        with av.open(str(video)) as vin, av.open(str(coded)) as ain, \
+                av.open(str(muxed), "w") as output:
             sources = [(vin, vin.streams.video[0]), (ain, ain.streams.audio[0])]
             # Every stream must exist before the first packet: the header is written then.
             copies = [output.add_stream_from_template(template=st) for _, st in sources]
-            for (container, stream), copy in zip(sources, copies):
+            for (container, stream), copy in zip(sources, copies, strict=True):
                 for packet in container.demux(stream):
                     if packet.dts is None:  # flushing packets
                         continue
                     packet.stream = copy
                     output.mux(packet)
-            output.close()
         shutil.move(str(muxed), str(video))
 
 
@@ -216,7 +226,7 @@ def add_section_audio(writer: object) -> list[Path]:
             if len(part) < end - begin:
                 part = part + AudioSegment.silent(end - begin - len(part),
                                                   frame_rate=sound.frame_rate)
-            _mux_audio(path, part)
+            mux_audio(path, part)
             done.append(path)
         start += duration
     return done
