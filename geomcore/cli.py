@@ -289,14 +289,14 @@ def sweep_cmd(source: str, seeds: int | None, epochs: int | None, scheduler: str
 
 def _is_sweep_file(source: str) -> bool:
     """Whether SOURCE is a sweep file: a .toml file with the top-level key ``experiment``."""
-    import tomllib
+    from geomcore.textfile import read_toml
 
     path = Path(source)
     if path.suffix != ".toml" or not path.is_file():
         return False
     try:
-        return "experiment" in tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "experiment" in read_toml(path, what="sweep file", error=GeomcoreError)
+    except GeomcoreError:
         return False  # find_experiment reports what is wrong with the file
 
 

@@ -38,7 +38,6 @@ import json
 import math
 import random
 import threading
-import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ import numpy as np
 
 from geomcore.errors import GeomcoreError
 from geomcore.experiment import ACTIVATIONS, MAX_SEED, Experiment, find_experiment
+from geomcore.textfile import read_toml
 from geomcore.trajectory import Trajectory, _atomic_write
 
 __all__ = [
@@ -202,12 +202,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     """
     path = Path(path)
     where = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise SweepError(f"{where}: cannot read the sweep file ({err.strerror})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SweepError(f"{where}: not valid TOML ({err})") from None
+    data = read_toml(path, what="sweep file", error=SweepError)
     unknown = sorted(set(data) - set(SWEEP_KEYS))
     if unknown:
         raise SweepError(f"{where}: unknown sweep key {unknown[0]!r}; expected one of "
