@@ -361,8 +361,10 @@ def _stream_frames(path: Path) -> tuple[int, int, int, Fraction, str, str]:
         stream = container.streams.video[0]
         ctx = stream.codec_context
         frames = sum(1 for packet in container.demux(stream) if packet.size)
-        return (frames, ctx.width, ctx.height, Fraction(stream.average_rate or 0),
-                ctx.name, str(ctx.pix_fmt))
+        # The stream's own frame rate (r_frame_rate): the average over the duration is
+        # inexact for some lengths (15 fps came back as 1152000/76799 for a 375-frame part).
+        rate = stream.base_rate or stream.guessed_rate or stream.average_rate or 0
+        return (frames, ctx.width, ctx.height, Fraction(rate), ctx.name, str(ctx.pix_fmt))
 
 
 def verify_part(part: LecturePart | Path, settings: RenderSettings) -> LecturePart:

@@ -272,3 +272,33 @@ def test_command_line_rejects_bad_input_in_one_line(capsys):
     assert "frame size must be even" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--size", "big"])
+
+
+def test_frame_rate_is_the_streams_own_not_the_average_over_its_duration(monkeypatch):
+    # A 375-frame conclusion part at 15 fps came back from the mp4 muxer with the average
+    # 1152000/76799 frames/s (its last frame's duration is short); the part is sound.
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    import av
+
+    from scenes.render_parallel import _stream_frames
+
+    ctx = SimpleNamespace(width=854, height=480, name="h264", pix_fmt="yuv420p")
+    stream = SimpleNamespace(codec_context=ctx, base_rate=Fraction(15),
+                             guessed_rate=Fraction(15), average_rate=Fraction(1152000, 76799))
+
+    class Container:
+        streams = SimpleNamespace(video=[stream])
+
+        def demux(self, _stream):
+            return [SimpleNamespace(size=100)] * 375
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(av, "open", lambda _path: Container())
+    assert _stream_frames(Path("part.mp4")) == (375, 854, 480, Fraction(15), "h264", "yuv420p")
