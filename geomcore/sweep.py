@@ -354,8 +354,8 @@ class _BatchedTrainer:
     """
 
     def __init__(self, models: list[Any], optimizer: Any, loss: str, xs: np.ndarray,
-                 targets: np.ndarray, *, batch_size: int, points: np.ndarray, slots: int,
-                 jit_compile: bool) -> None:
+                 targets: np.ndarray, *, labels: np.ndarray, batch_size: int,
+                 points: np.ndarray, slots: int, jit_compile: bool) -> None:
         import tensorflow as tf
 
         from geomcore.engine import KERAS_LOSSES
@@ -377,6 +377,12 @@ class _BatchedTrainer:
         self.x = tf.constant(xs, dtype=tf.float32)
         self.targets = tf.constant(targets, dtype=tf.float32)
         self.points = tf.constant(points, dtype=tf.float32)
+        # The snapshots' loss and accuracy are measured in the graph, in float64 as the numpy
+        # recording path measures them (Network.loss_and_accuracy), on these (C, n) labels.
+        self.loss_name = loss
+        self.x64 = tf.constant(xs, dtype=tf.float64)
+        self.labels = tf.constant(labels, dtype=tf.int64 if loss == "sparse_categorical_"
+                                  "crossentropy" else tf.float64)
         self.batch_size = batch_size
         n = xs.shape[1]
         self.n = n
@@ -385,8 +391,8 @@ class _BatchedTrainer:
         self.slots = slots
         self.epochs_run = 0
         self._epoch = tf.function(
-            lambda x, targets, points, order, mask: self._epoch_graph(
-                x, targets, points, order, mask),
+            lambda x, targets, points, order, mask, x64, labels: self._epoch_graph(
+                x, targets, points, order, mask, x64, labels),
             jit_compile=jit_compile, autograph=False,
         )
 
@@ -418,7 +424,48 @@ class _BatchedTrainer:
         return [tf.reshape(o, [slots, copies, m, o.shape[-1]])
                 for o in dense_hidden_graph(self.layers, h, weights)]
 
-    def _epoch_graph(self, x: Any, targets: Any, points: Any, order: Any, mask: Any) -> tuple:
+    def _metrics(self, x64: Any, labels: Any, flat: Any) -> tuple[Any, Any]:
+        """Each copy's loss and correctly classified points ``(C,)`` on its whole training
+        set ``x64`` ``(C, n, 2)``, for flat weights ``(C, size)``; float64 (the accuracy is
+        the count over ``n``, taken in numpy).
+
+        The definitions of :meth:`geomcore.geometry.Network.loss_and_accuracy` (what a
+        trajectory stores): mean squared error or binary cross-entropy of the output
+        probability clipped to ``[1e-7, 1 - 1e-7]``, accuracy of ``p > 0.5``; for a softmax
+        output, the mean of ``-log`` of the label's clipped probability and accuracy of the
+        argmax. Each layer applies its own Keras activation.
+        """
+        import tensorflow as tf
+
+        flat = tf.cast(flat, tf.float64)
+        h, at = x64, 0
+        for i, lay in enumerate(self.layers):
+            kernel_shape, bias_shape = self.shapes[2 * i], self.shapes[2 * i + 1]
+            k_size, b_size = int(np.prod(kernel_shape)), int(np.prod(bias_shape))
+            kernel = tf.reshape(flat[:, at:at + k_size], [self.copies, *kernel_shape])
+            bias = flat[:, at + k_size:at + k_size + b_size]
+            at += k_size + b_size
+            h = lay.activation(tf.matmul(h, kernel) + bias[:, None, :])
+        eps = tf.constant(1e-7, tf.float64)
+        if self.loss_name == "sparse_categorical_crossentropy":
+            picked = tf.clip_by_value(tf.gather(h, labels, axis=2, batch_dims=2), eps, 1 - eps)
+            loss = tf.reduce_mean(-tf.math.log(picked), axis=1)
+            hit = tf.equal(tf.argmax(h, axis=2), labels)
+        else:
+            p, y = h[:, :, 0], labels
+            if self.loss_name == "mse":
+                loss = tf.reduce_mean(tf.square(p - y), axis=1)
+            else:
+                q = tf.clip_by_value(p, eps, 1 - eps)
+                loss = tf.reduce_mean(-(y * tf.math.log(q) + (1 - y) * tf.math.log(1 - q)),
+                                      axis=1)
+            hit = tf.equal(p > 0.5, tf.equal(y, 1.0))
+        # The hits counted, not averaged: numpy's mean divides the exact count by n, and a
+        # reduce_mean (a multiplication by 1/n) can differ from it in the last bit.
+        return loss, tf.reduce_sum(tf.cast(hit, tf.float64), axis=1)
+
+    def _epoch_graph(self, x: Any, targets: Any, points: Any, order: Any, mask: Any,
+                     x64: Any, labels: Any) -> tuple:
         import tensorflow as tf
 
         xe = tf.gather(x, order, batch_dims=1)
@@ -470,7 +517,18 @@ class _BatchedTrainer:
                 lambda: state,
             )
         i, count, ok, failed, loss_sum, buf = state
-        return (count, i, failed, loss_sum, buf, *self._hidden(points, buf))
+
+        # The written slots' metrics, one slot at a time: memory stays one copy-set's
+        # forward pass over the training data whatever the number of slots.
+        def measure(s, losses, accs):
+            loss, acc = self._metrics(x64, labels, buf[s])
+            return (s + 1, tf.tensor_scatter_nd_update(losses, s[None, None], loss[None]),
+                    tf.tensor_scatter_nd_update(accs, s[None, None], acc[None]))
+
+        empty = tf.zeros([self.slots, copies], tf.float64)
+        _, losses, accs = tf.while_loop(lambda s, *_: s < count, measure,
+                                        (tf.constant(0), empty, empty))
+        return (count, i, failed, loss_sum, buf, losses, accs, *self._hidden(points, buf))
 
     def current(self) -> tuple[np.ndarray, list[np.ndarray]]:
         """Weights now, flat ``(1, C, size)``, and the hidden outputs of each copy's points."""
@@ -496,10 +554,12 @@ class _BatchedTrainer:
 
         self.epochs_run += 1
         out = self._epoch(self.x, self.targets, self.points,
-                          tf.constant(orders, dtype=tf.int32), tf.constant(mask, dtype=tf.bool))
+                          tf.constant(orders, dtype=tf.int32), tf.constant(mask, dtype=tf.bool),
+                          self.x64, self.labels)
         return {"count": int(out[0]), "steps": int(out[1]), "failed": np.asarray(out[2]),
                 "loss_sum": np.asarray(out[3]), "flat": np.asarray(out[4]),
-                "hidden": [np.asarray(h) for h in out[5:]]}
+                "metrics": (np.asarray(out[5]), np.asarray(out[6]) / self.n),
+                "hidden": [np.asarray(h) for h in out[7:]]}
 
 
 def record_batched(
@@ -515,7 +575,11 @@ def record_batched(
     seed, trains on its own dataset (its seed's), visits its batches in its own plan's order
     (:meth:`~geomcore.recording.RecordingPlan.epoch_order`) and is recorded by its plan through
     :class:`geomcore.engine.RunAssembly`, as :func:`geomcore.engine.record_with_engine` records
-    it alone; weights equal those of the lone run to float32 round-off.
+    it alone; weights equal those of the lone run to float32 round-off. Each snapshot's loss
+    and accuracy on the copy's whole training set are measured inside the batched program in
+    float64 with the definitions of :meth:`geomcore.geometry.Network.loss_and_accuracy` (the
+    numpy path the lone run takes: the same values to float64 round-off, the accuracy exactly
+    but for a point exactly on the decision boundary), not copy by copy in numpy.
 
     Parameters
     ----------
@@ -570,7 +634,8 @@ def record_batched(
         models, make_optimizer(first), t.loss,
         np.stack([p.x for p in plans]),
         np.stack([p.y.astype(np.float32)[:, None] for p in plans]),
-        batch_size=t.batch_size, points=np.stack([p.points for p in plans]),
+        labels=np.stack([p.y for p in plans]), batch_size=t.batch_size,
+        points=np.stack([p.points for p in plans]),
         slots=max(int(m.sum()) for m in masks), jit_compile=jit_compile,
     )
     spe = int(plans[0].steps_per_epoch)
@@ -597,6 +662,7 @@ def record_batched(
                 step_in_epoch=steps[:count].astype(np.int32),
                 weights=trainer.unflatten(out["flat"], c),
                 hidden=[h[:, c] for h in out["hidden"]],
+                metrics=(out["metrics"][0][:, c], out["metrics"][1][:, c]),
             )
             alive[c] = run.add_epoch(epoch, res)
 
