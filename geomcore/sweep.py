@@ -28,7 +28,6 @@ Importing this module is light (numpy only); training imports Keras and TensorFl
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -36,10 +35,8 @@ import io
 import itertools
 import json
 import math
-import random
-import threading
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -315,34 +312,6 @@ def group_runs(runs: Sequence[Experiment], max_copies: int = MAX_COPIES) -> list
 
 
 # -- the batched trainer ------------------------------------------------------------------
-
-_KERAS_RANDOM_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _keras_python_random() -> Iterator[None]:
-    """Give Keras' seeding a Python ``random.Random`` of its own while models are built.
-
-    Keras draws each initializer's seed from Python's global ``random`` stream, which
-    ``keras.utils.set_random_seed`` reseeds. In a Dask worker, the worker's own threads draw
-    from that stream too, between the reseeding and the draws, so the same seed gave other
-    initial weights there than in a lone process (seen: a sweep on a LocalCluster). A private
-    instance, reseeded and drawn by Keras alone (``random.seed(s)`` and ``random.Random(s)``
-    give the same numbers), gives the weights of an undisturbed process in any thread.
-    """
-    from keras.src.random import seed_generator
-    from keras.src.utils import rng_utils
-
-    with _KERAS_RANDOM_LOCK:
-        own = random.Random()
-        shared = (rng_utils.random, seed_generator.python_random)
-        rng_utils.random = seed_generator.python_random = own  # type: ignore[assignment]
-        try:
-            yield
-        finally:
-            rng_utils.random, seed_generator.python_random = shared
-
-
 
 class _BatchedTrainer:
     """C copies of one network, their optimizer and the compiled epoch function.
@@ -628,8 +597,7 @@ def record_batched(
     plans = [recording_plan(*make_dataset(e.dataset.name, seed=e.seed, **e.dataset.params),
                             experiment=e) for e in experiments]
     masks = [plans[0].snapshot_steps(epoch) for epoch in range(t.epochs)]
-    with _keras_python_random():
-        models = [build_model(e, seed=p.seed) for e, p in zip(experiments, plans)]
+    models = [build_model(e, seed=p.seed) for e, p in zip(experiments, plans)]
     trainer = _BatchedTrainer(
         models, make_optimizer(first), t.loss,
         np.stack([p.x for p in plans]),
