@@ -72,8 +72,9 @@ __all__ = [
 #: Most copies in one batched program. Measured on the (loaded) 2-core reference machine with
 #: circles-3d (40,000 points, 10,400 followed points): a group of 16 keeps 16 x 21 MB of
 #: snapshot rows until its trajectories are written (``geomcore sweep circles-2d --seeds 32``
-#: peaked at 1.45 GB); one epoch of the batched program took 0.014 s for 1 copy, 0.17 s for
-#: 16 and 0.33 s for 32 (compiling it: about 3 s), so larger groups save little more.
+#: peaked at 1.45 GB); one epoch of the batched program's training (the snapshot measurement
+#: left out) took 0.0053 s for 1 copy, 0.012 s for 4, 0.040 s for 16 and 0.098 s for 32
+#: (compiling it: 1 to 2.5 s), so larger groups save nothing more.
 MAX_COPIES = 16
 
 #: Keys of a sweep TOML file; any other key is an error.
