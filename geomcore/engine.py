@@ -116,6 +116,9 @@ class EpochResult:
     step_in_epoch: np.ndarray  # (count,) int32, 1-based step of the epoch at each snapshot
     weights: list[np.ndarray]  # per trainable variable, (slots, *variable.shape) float32
     hidden: list[np.ndarray]  # per hidden layer, (slots, points, units) float32
+    # (loss, accuracy) of each slot on the whole training set, each (slots,) float64, when the
+    # graph measured them (the batched sweep); None: the plan measures them in numpy.
+    metrics: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def dense_hidden_graph(layers: list[Any], h: Any, weights: list[Any]) -> list[Any]:
@@ -181,12 +184,14 @@ class RunAssembly:
         return layer_network(self.layers, weights[0::2], weights[1::2])
 
     def add(self, epoch: float, step: int, weights: list[np.ndarray],
-            hidden: list[np.ndarray]) -> bool:
+            hidden: list[np.ndarray], metrics: tuple[float, float] | None = None) -> bool:
         """Append a snapshot; False (and nothing appended) if it is not finite.
 
-        ``hidden`` holds each hidden layer's outputs for the plan's points, ``(m, units)``.
+        ``hidden`` holds each hidden layer's outputs for the plan's points, ``(m, units)``;
+        ``metrics`` the snapshot's ``(loss, accuracy)`` if already measured
+        (:meth:`~geomcore.recording.RecordingPlan.snapshot`).
         """
-        rec = self.plan.snapshot(epoch, step, self.network(weights), hidden)
+        rec = self.plan.snapshot(epoch, step, self.network(weights), hidden, metrics=metrics)
         if rec is None:
             self.diverged_at = float(epoch)
             return False
@@ -198,7 +203,10 @@ class RunAssembly:
         for s in range(res.count):
             snap_epoch = epoch + int(res.step_in_epoch[s]) / self.steps_per_epoch
             weights = [w[s] for w in res.weights]
-            if not self.add(snap_epoch, int(res.step[s]), weights, [h[s] for h in res.hidden]):
+            metrics = None if res.metrics is None else (
+                float(res.metrics[0][s]), float(res.metrics[1][s]))
+            if not self.add(snap_epoch, int(res.step[s]), weights, [h[s] for h in res.hidden],
+                            metrics):
                 return False
         if res.failed_step >= 0:
             # As the callback: diverged after the step whose loss was not finite.

@@ -6,7 +6,11 @@ imported, so the replay side of geomcore stays numpy-only.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
+import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from geomcore.errors import ExperimentError
@@ -42,6 +46,38 @@ def hidden_layer_names(widths: tuple[int, ...] | list[int]) -> list[str]:
     return [f"hidden_{i + 1}" for i in range(len(widths))]
 
 
+# Re-entrant: a model built from another experiment's initial weights builds that one first.
+_KERAS_RANDOM_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def _keras_python_random() -> Iterator[None]:
+    """Give Keras' seeding a Python ``random.Random`` of its own while a model is built.
+
+    Keras draws each initializer's seed from Python's global ``random`` stream, which
+    ``keras.utils.set_random_seed`` reseeds. In a Dask worker, the worker's own threads draw
+    from that stream too, between the reseeding and the draws, so the same seed gave other
+    initial weights there than in a lone process (seen: a sweep on a LocalCluster). A private
+    instance, started from the shared stream's state, reseeded and drawn by Keras alone
+    (``random.seed(s)`` and ``random.Random(s)`` give the same numbers), gives the weights of
+    an undisturbed process in any thread; its final state is handed back to the shared
+    stream, so a lone process's ``random`` ends where it did without the private instance.
+    """
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    with _KERAS_RANDOM_LOCK:
+        own = random.Random()
+        own.setstate(random.getstate())
+        shared = (rng_utils.random, seed_generator.python_random)
+        rng_utils.random = seed_generator.python_random = own  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            rng_utils.random, seed_generator.python_random = shared
+            random.setstate(own.getstate())
+
+
 def build_model(experiment: Experiment, *, seed: int | None = None) -> keras.Model:
     """The experiment's network: ``Input(2) -> Dense(w, act)... -> Dense(1, sigmoid)``, or
     ``... -> Dense(K, softmax)`` with K = ``experiment.classes`` when the loss is
@@ -62,6 +98,10 @@ def build_model(experiment: Experiment, *, seed: int | None = None) -> keras.Mod
     An experiment with ``init_from`` starts from that experiment's initial weights
     (:func:`initial_weights_from`) instead of its own seed's.
 
+    Keras' Python-``random`` draws happen on a private stream under a lock, so a model built
+    in any thread (a Dask worker's, beside the worker's own threads drawing from ``random``)
+    gets the initial weights it gets in a lone process.
+
     Raises
     ------
     ExperimentError
@@ -73,8 +113,15 @@ def build_model(experiment: Experiment, *, seed: int | None = None) -> keras.Mod
     keras = import_keras()
     # Built before the seed is set, so Keras' random state afterwards is as without it.
     initial = initial_weights_from(experiment) if experiment.init_from else None
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
+    with _keras_python_random():
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        return _functional_model(keras, experiment, widths, initial)
+
+
+def _functional_model(keras: Any, experiment: Experiment, widths: tuple[int, ...],
+                      initial: list[Any] | None) -> keras.Model:
+    """The layers of :func:`build_model`, built (their initializers seeded) from Keras' state."""
     act = experiment.model.activation
     if act == "abs":
         act = keras.ops.abs

@@ -271,6 +271,7 @@ def snapshot_record(
     x: np.ndarray,
     y: np.ndarray,
     loss: str,
+    metrics: tuple[float, float] | None = None,
 ) -> dict[str, np.ndarray] | None:
     """One snapshot's row of a trajectory, or ``None`` if it is not finite (divergence).
 
@@ -294,7 +295,11 @@ def snapshot_record(
         The whole training set, shapes ``(n, 2)`` and ``(n,)``: loss and accuracy are
         measured on it (one forward pass, :meth:`Network.loss_and_accuracy`).
     loss
-        ``"mse"`` or ``"binary_crossentropy"``.
+        ``"mse"``, ``"binary_crossentropy"`` or ``"sparse_categorical_crossentropy"``.
+    metrics
+        ``(loss, accuracy)`` on ``(x, y)`` already measured elsewhere with the definitions
+        of :meth:`Network.loss_and_accuracy` (the batched sweep measures every copy's in its
+        XLA program, float64): stored as given instead of measured here. ``None``: measured.
     """
     weights = (*net.kernels, *net.biases)
     # Hidden outputs too: float32 images overflow before float64 weights or loss do.
@@ -302,7 +307,7 @@ def snapshot_record(
         np.all(np.isfinite(h)) for h in hidden
     ):
         return None
-    loss_value, accuracy = net.loss_and_accuracy(x, y, loss)
+    loss_value, accuracy = net.loss_and_accuracy(x, y, loss) if metrics is None else metrics
     if not np.isfinite(loss_value):
         return None
     rec: dict[str, np.ndarray] = {
@@ -613,15 +618,17 @@ class RecordingPlan:
         return math.gcd(self.every_k_steps, spe) if self.every_k_steps > 0 else spe
 
     def snapshot(
-        self, epoch: float, step: int, net: Network, hidden: list[np.ndarray]
+        self, epoch: float, step: int, net: Network, hidden: list[np.ndarray], *,
+        metrics: tuple[float, float] | None = None,
     ) -> dict[str, np.ndarray] | None:
         """One snapshot's row, or ``None`` if it is not finite: :func:`snapshot_record`.
 
-        ``hidden`` holds each hidden layer's outputs for :attr:`points`.
+        ``hidden`` holds each hidden layer's outputs for :attr:`points`; ``metrics`` the
+        ``(loss, accuracy)`` on :attr:`x`, :attr:`y` if measured already (else measured).
         """
         return snapshot_record(
             epoch, step, net, hidden, n_probe=self.n_probe, grid_shape=self.grid_shape,
-            x=self.x, y=self.y, loss=self.loss,
+            x=self.x, y=self.y, loss=self.loss, metrics=metrics,
         )
 
     def trajectory(

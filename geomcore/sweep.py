@@ -28,7 +28,6 @@ Importing this module is light (numpy only); training imports Keras and TensorFl
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -36,9 +35,7 @@ import io
 import itertools
 import json
 import math
-import random
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +72,9 @@ __all__ = [
 #: Most copies in one batched program. Measured on the (loaded) 2-core reference machine with
 #: circles-3d (40,000 points, 10,400 followed points): a group of 16 keeps 16 x 21 MB of
 #: snapshot rows until its trajectories are written (``geomcore sweep circles-2d --seeds 32``
-#: peaked at 1.45 GB); one epoch of the batched program took 0.014 s for 1 copy, 0.17 s for
-#: 16 and 0.33 s for 32 (compiling it: about 3 s), so larger groups save little more.
+#: peaked at 1.45 GB); one epoch of the batched program's training (the snapshot measurement
+#: left out) took 0.0053 s for 1 copy, 0.012 s for 4, 0.040 s for 16 and 0.098 s for 32
+#: (compiling it: 1 to 2.5 s), so larger groups save nothing more.
 MAX_COPIES = 16
 
 #: Keys of a sweep TOML file; any other key is an error.
@@ -311,34 +309,6 @@ def group_runs(runs: Sequence[Experiment], max_copies: int = MAX_COPIES) -> list
 
 # -- the batched trainer ------------------------------------------------------------------
 
-_KERAS_RANDOM_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _keras_python_random() -> Iterator[None]:
-    """Give Keras' seeding a Python ``random.Random`` of its own while models are built.
-
-    Keras draws each initializer's seed from Python's global ``random`` stream, which
-    ``keras.utils.set_random_seed`` reseeds. In a Dask worker, the worker's own threads draw
-    from that stream too, between the reseeding and the draws, so the same seed gave other
-    initial weights there than in a lone process (seen: a sweep on a LocalCluster). A private
-    instance, reseeded and drawn by Keras alone (``random.seed(s)`` and ``random.Random(s)``
-    give the same numbers), gives the weights of an undisturbed process in any thread.
-    """
-    from keras.src.random import seed_generator
-    from keras.src.utils import rng_utils
-
-    with _KERAS_RANDOM_LOCK:
-        own = random.Random()
-        shared = (rng_utils.random, seed_generator.python_random)
-        rng_utils.random = seed_generator.python_random = own  # type: ignore[assignment]
-        try:
-            yield
-        finally:
-            rng_utils.random, seed_generator.python_random = shared
-
-
-
 class _BatchedTrainer:
     """C copies of one network, their optimizer and the compiled epoch function.
 
@@ -349,8 +319,8 @@ class _BatchedTrainer:
     """
 
     def __init__(self, models: list[Any], optimizer: Any, loss: str, xs: np.ndarray,
-                 targets: np.ndarray, *, batch_size: int, points: np.ndarray, slots: int,
-                 jit_compile: bool) -> None:
+                 targets: np.ndarray, *, labels: np.ndarray, batch_size: int,
+                 points: np.ndarray, slots: int, jit_compile: bool) -> None:
         import tensorflow as tf
 
         from geomcore.engine import KERAS_LOSSES
@@ -372,6 +342,12 @@ class _BatchedTrainer:
         self.x = tf.constant(xs, dtype=tf.float32)
         self.targets = tf.constant(targets, dtype=tf.float32)
         self.points = tf.constant(points, dtype=tf.float32)
+        # The snapshots' loss and accuracy are measured in the graph, in float64 as the numpy
+        # recording path measures them (Network.loss_and_accuracy), on these (C, n) labels.
+        self.loss_name = loss
+        self.x64 = tf.constant(xs, dtype=tf.float64)
+        self.labels = tf.constant(labels, dtype=tf.int64 if loss == "sparse_categorical_"
+                                  "crossentropy" else tf.float64)
         self.batch_size = batch_size
         n = xs.shape[1]
         self.n = n
@@ -380,8 +356,8 @@ class _BatchedTrainer:
         self.slots = slots
         self.epochs_run = 0
         self._epoch = tf.function(
-            lambda x, targets, points, order, mask: self._epoch_graph(
-                x, targets, points, order, mask),
+            lambda x, targets, points, order, mask, x64, labels: self._epoch_graph(
+                x, targets, points, order, mask, x64, labels),
             jit_compile=jit_compile, autograph=False,
         )
 
@@ -413,7 +389,48 @@ class _BatchedTrainer:
         return [tf.reshape(o, [slots, copies, m, o.shape[-1]])
                 for o in dense_hidden_graph(self.layers, h, weights)]
 
-    def _epoch_graph(self, x: Any, targets: Any, points: Any, order: Any, mask: Any) -> tuple:
+    def _metrics(self, x64: Any, labels: Any, flat: Any) -> tuple[Any, Any]:
+        """Each copy's loss and correctly classified points ``(C,)`` on its whole training
+        set ``x64`` ``(C, n, 2)``, for flat weights ``(C, size)``; float64 (the accuracy is
+        the count over ``n``, taken in numpy).
+
+        The definitions of :meth:`geomcore.geometry.Network.loss_and_accuracy` (what a
+        trajectory stores): mean squared error or binary cross-entropy of the output
+        probability clipped to ``[1e-7, 1 - 1e-7]``, accuracy of ``p > 0.5``; for a softmax
+        output, the mean of ``-log`` of the label's clipped probability and accuracy of the
+        argmax. Each layer applies its own Keras activation.
+        """
+        import tensorflow as tf
+
+        flat = tf.cast(flat, tf.float64)
+        h, at = x64, 0
+        for i, lay in enumerate(self.layers):
+            kernel_shape, bias_shape = self.shapes[2 * i], self.shapes[2 * i + 1]
+            k_size, b_size = int(np.prod(kernel_shape)), int(np.prod(bias_shape))
+            kernel = tf.reshape(flat[:, at:at + k_size], [self.copies, *kernel_shape])
+            bias = flat[:, at + k_size:at + k_size + b_size]
+            at += k_size + b_size
+            h = lay.activation(tf.matmul(h, kernel) + bias[:, None, :])
+        eps = tf.constant(1e-7, tf.float64)
+        if self.loss_name == "sparse_categorical_crossentropy":
+            picked = tf.clip_by_value(tf.gather(h, labels, axis=2, batch_dims=2), eps, 1 - eps)
+            loss = tf.reduce_mean(-tf.math.log(picked), axis=1)
+            hit = tf.equal(tf.argmax(h, axis=2), labels)
+        else:
+            p, y = h[:, :, 0], labels
+            if self.loss_name == "mse":
+                loss = tf.reduce_mean(tf.square(p - y), axis=1)
+            else:
+                q = tf.clip_by_value(p, eps, 1 - eps)
+                loss = tf.reduce_mean(-(y * tf.math.log(q) + (1 - y) * tf.math.log(1 - q)),
+                                      axis=1)
+            hit = tf.equal(p > 0.5, tf.equal(y, 1.0))
+        # The hits counted, not averaged: numpy's mean divides the exact count by n, and a
+        # reduce_mean (a multiplication by 1/n) can differ from it in the last bit.
+        return loss, tf.reduce_sum(tf.cast(hit, tf.float64), axis=1)
+
+    def _epoch_graph(self, x: Any, targets: Any, points: Any, order: Any, mask: Any,
+                     x64: Any, labels: Any) -> tuple:
         import tensorflow as tf
 
         xe = tf.gather(x, order, batch_dims=1)
@@ -465,7 +482,18 @@ class _BatchedTrainer:
                 lambda: state,
             )
         i, count, ok, failed, loss_sum, buf = state
-        return (count, i, failed, loss_sum, buf, *self._hidden(points, buf))
+
+        # The written slots' metrics, one slot at a time: memory stays one copy-set's
+        # forward pass over the training data whatever the number of slots.
+        def measure(s, losses, accs):
+            loss, acc = self._metrics(x64, labels, buf[s])
+            return (s + 1, tf.tensor_scatter_nd_update(losses, s[None, None], loss[None]),
+                    tf.tensor_scatter_nd_update(accs, s[None, None], acc[None]))
+
+        empty = tf.zeros([self.slots, copies], tf.float64)
+        _, losses, accs = tf.while_loop(lambda s, *_: s < count, measure,
+                                        (tf.constant(0), empty, empty))
+        return (count, i, failed, loss_sum, buf, losses, accs, *self._hidden(points, buf))
 
     def current(self) -> tuple[np.ndarray, list[np.ndarray]]:
         """Weights now, flat ``(1, C, size)``, and the hidden outputs of each copy's points."""
@@ -491,10 +519,12 @@ class _BatchedTrainer:
 
         self.epochs_run += 1
         out = self._epoch(self.x, self.targets, self.points,
-                          tf.constant(orders, dtype=tf.int32), tf.constant(mask, dtype=tf.bool))
+                          tf.constant(orders, dtype=tf.int32), tf.constant(mask, dtype=tf.bool),
+                          self.x64, self.labels)
         return {"count": int(out[0]), "steps": int(out[1]), "failed": np.asarray(out[2]),
                 "loss_sum": np.asarray(out[3]), "flat": np.asarray(out[4]),
-                "hidden": [np.asarray(h) for h in out[5:]]}
+                "metrics": (np.asarray(out[5]), np.asarray(out[6]) / self.n),
+                "hidden": [np.asarray(h) for h in out[7:]]}
 
 
 def record_batched(
@@ -510,7 +540,11 @@ def record_batched(
     seed, trains on its own dataset (its seed's), visits its batches in its own plan's order
     (:meth:`~geomcore.recording.RecordingPlan.epoch_order`) and is recorded by its plan through
     :class:`geomcore.engine.RunAssembly`, as :func:`geomcore.engine.record_with_engine` records
-    it alone; weights equal those of the lone run to float32 round-off.
+    it alone; weights equal those of the lone run to float32 round-off. Each snapshot's loss
+    and accuracy on the copy's whole training set are measured inside the batched program in
+    float64 with the definitions of :meth:`geomcore.geometry.Network.loss_and_accuracy` (the
+    numpy path the lone run takes: the same values to float64 round-off, the accuracy exactly
+    but for a point exactly on the decision boundary), not copy by copy in numpy.
 
     Parameters
     ----------
@@ -559,13 +593,13 @@ def record_batched(
     plans = [recording_plan(*make_dataset(e.dataset.name, seed=e.seed, **e.dataset.params),
                             experiment=e) for e in experiments]
     masks = [plans[0].snapshot_steps(epoch) for epoch in range(t.epochs)]
-    with _keras_python_random():
-        models = [build_model(e, seed=p.seed) for e, p in zip(experiments, plans)]
+    models = [build_model(e, seed=p.seed) for e, p in zip(experiments, plans)]
     trainer = _BatchedTrainer(
         models, make_optimizer(first), t.loss,
         np.stack([p.x for p in plans]),
         np.stack([p.y.astype(np.float32)[:, None] for p in plans]),
-        batch_size=t.batch_size, points=np.stack([p.points for p in plans]),
+        labels=np.stack([p.y for p in plans]), batch_size=t.batch_size,
+        points=np.stack([p.points for p in plans]),
         slots=max(int(m.sum()) for m in masks), jit_compile=jit_compile,
     )
     spe = int(plans[0].steps_per_epoch)
@@ -592,6 +626,7 @@ def record_batched(
                 step_in_epoch=steps[:count].astype(np.int32),
                 weights=trainer.unflatten(out["flat"], c),
                 hidden=[h[:, c] for h in out["hidden"]],
+                metrics=(out["metrics"][0][:, c], out["metrics"][1][:, c]),
             )
             alive[c] = run.add_epoch(epoch, res)
 
