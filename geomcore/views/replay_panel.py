@@ -482,10 +482,7 @@ class ReplayPanel(Layered):
         if verdict is not None:
             log.warning("%s; the replay shows a network that did not learn", verdict)
         self.clock = mn.ValueTracker(0.0)
-        # Laid out to leave the bottom 0.9 scene units to two lines of narration captions.
-        self.hidden = HiddenPlaneView(replay, self.clock, center=(0.55, -0.1, 0), width=4.9,
-                                      title=title or "hidden layer before the output unit",
-                                      box=hidden_box)
+        self.hidden = self._hidden_view(replay, title, hidden_box)
         self.input = InputPlaneView(replay, self.clock, center=(-4.95, 0.95, 0), width=3.0,
                                     title="input plane")
         self.metrics = MetricsReadout(replay, self.clock, corner=(3.75, 1.4, 0),
@@ -507,6 +504,14 @@ class ReplayPanel(Layered):
             self.static.add(self.notice)
         self.dynamic = mn.Group(*[b.dynamic for b in self.blocks])
         self.add(self.static, self.dynamic)
+
+    def _hidden_view(self, replay: Replay, title: str,
+                     hidden_box: tuple[float, float, float, float]) -> Layered:
+        """The view of the viewed layer, in the middle of the screen."""
+        # Laid out to leave the bottom 0.9 scene units to two lines of narration captions.
+        return HiddenPlaneView(replay, self.clock, center=(0.55, -0.1, 0), width=4.9,
+                               title=title or "hidden layer before the output unit",
+                               box=hidden_box)
 
     def play_training(self, run_time: float = 20.0) -> mn.Animation:
         """The animation that replays the whole run in ``run_time`` seconds."""

@@ -17,8 +17,6 @@ Units: *layer units* a hidden layer's activations, *scene units* Manim's frame c
 
 from __future__ import annotations
 
-import logging
-import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +31,6 @@ from geomcore.views.primitives import caption
 from geomcore.views.replay_panel import (
     HiddenPlaneView,
     InputPlaneView,
-    LossCurve,
     MetricsReadout,
     ReplayPanel,
 )
@@ -55,7 +52,6 @@ __all__ = [
     "replay_scene_class",
 ]
 
-log = logging.getLogger("geomcore")
 
 #: Share of the video (seconds) spent holding the final state after the training replay.
 HOLD_SHARE = 0.1
@@ -148,7 +144,7 @@ class ReplaySpaceView(SpaceView):
         return super().show(content)  # type: ignore[arg-type]
 
 
-class SpaceReplayPanel(Layered):
+class SpaceReplayPanel(ReplayPanel):
     """The replay of a run whose viewed layer is 3 units wide, on one screen.
 
     As :class:`~geomcore.views.ReplayPanel` (input plane with the pulled-back boundary,
@@ -168,40 +164,10 @@ class SpaceReplayPanel(Layered):
         As for :class:`~geomcore.views.ReplayPanel`; ``hidden`` is the 3-D view.
     """
 
-    def __init__(self, replay: Replay, *, title: str = "") -> None:
-        super().__init__()
-        self.replay = replay
-        verdict = replay.trajectory.learning_verdict()
-        if verdict is not None:
-            log.warning("%s; the replay shows a network that did not learn", verdict)
-        self.clock = mn.ValueTracker(0.0)
-        self.hidden = ReplaySpaceView(replay, self.clock, center=(0.55, -0.25, 0.0), reach=1.45,
-                                      title=title or "hidden layer before the output")
-        self.input = InputPlaneView(replay, self.clock, center=(-4.95, 0.95, 0), width=3.0,
-                                    title="input plane")
-        self.metrics = MetricsReadout(replay, self.clock, corner=(3.75, 1.4, 0),
-                                      font_size=TITLE_FONT_SIZE)
-        self.loss = LossCurve(replay, self.clock, center=(-4.95, -1.95, 0), width=3.0,
-                              height=1.0)
-        self.blocks = (self.input, self.hidden, self.metrics, self.loss)
-        self.remove(self.static, self.dynamic)
-        self.static = mn.Group(*[b.static for b in self.blocks])
-        self.notice: mn.MarkupText | None = None
-        message = replay.notice or verdict
-        if message is not None:
-            self.notice = caption("\n".join(textwrap.wrap(message, width=24)),
-                                  font_size=LABEL_FONT_SIZE, color=WARNING_COLOR,
-                                  max_width=3.3)
-            self.notice.move_to((3.75, 0.0, 0), aligned_edge=mn.UL)
-            self.static.add(self.notice)
-        self.dynamic = mn.Group(*[b.dynamic for b in self.blocks])
-        self.add(self.static, self.dynamic)
-
-    def play_training(self, run_time: float = 20.0) -> mn.Animation:
-        """The animation that replays the whole run in ``run_time`` seconds."""
-        return self.clock.animate(
-            run_time=run_time, rate_func=mn.rate_functions.linear
-        ).set_value(1.0)
+    def _hidden_view(self, replay: Replay, title: str,
+                     hidden_box: tuple[float, float, float, float]) -> Layered:
+        return ReplaySpaceView(replay, self.clock, center=(0.55, -0.25, 0.0), reach=1.45,
+                               title=title or "hidden layer before the output")
 
 
 def _viewed_width(replay: Replay) -> int:
