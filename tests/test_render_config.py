@@ -49,6 +49,7 @@ def test_the_package_data_settings_are_the_repository_manim_cfg():
     assert "background_color = #101418" in scenes.MANIM_CFG.read_text()
 
 
+@pytest.mark.slow  # renders in a child process
 def test_render_from_another_folder_uses_the_lecture_settings(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -111,6 +111,7 @@ def compiled(keras, model, learning_rate=0.1, **kw):
 # -- fault 2: Dense layers without a bias ---------------------------------------------------
 
 
+@pytest.mark.slow  # fits Keras models
 @pytest.mark.parametrize(
     "bias",
     [(False, True, True), (True, True, False), (False, False, False)],
@@ -137,6 +138,7 @@ def test_a_layer_without_bias_records_a_zero_bias_and_replays(keras, data, bias)
 # -- fault 3: data of unknown length --------------------------------------------------------
 
 
+@pytest.mark.slow  # fits Keras models
 @pytest.mark.parametrize("kind", ["filter", "generator"])
 def test_unknown_length_data_give_the_trajectory_arrays_give(keras, tf, data, kind):
     trajectories = []
@@ -185,6 +187,7 @@ def test_a_run_diverging_inside_epoch_one_is_placed_alike_for_both_inputs(keras,
 # -- fault 4: compiling again between fit calls ---------------------------------------------
 
 
+@pytest.mark.slow  # fits Keras models
 @pytest.mark.parametrize("second", ["epochs=2", "initial_epoch=2", "batch_size=50"])
 def test_compiling_again_between_fits_keeps_one_clock(keras, data, tmp_path, second):
     keras.utils.set_random_seed(6)
@@ -216,6 +219,7 @@ def test_compiling_again_between_fits_keeps_one_clock(keras, data, tmp_path, sec
     assert list(Trajectory.load(path).steps) == steps
 
 
+@pytest.mark.slow  # fits Keras models
 def test_in_epoch_snapshots_continue_the_clock_after_compiling_again(keras, data):
     keras.utils.set_random_seed(6)
     model = compiled(keras, functional(keras))
@@ -312,6 +316,7 @@ def test_abs_equals_keras_ops_abs(keras):
     np.testing.assert_array_equal(ACTIVATION_FUNCTIONS["abs"](z), keras.ops.abs(z))
 
 
+@pytest.mark.slow  # fits Keras models
 def test_any_supported_activation_by_name_or_function_records(keras, data):
     keras.utils.set_random_seed(9)
     dense, acts = keras.layers.Dense, keras.activations
@@ -446,6 +451,7 @@ def test_nothing_is_said_when_no_snapshot_is_skipped(keras, data, caplog):
 # -- fault 12: geomcore inspect on a user's trajectory --------------------------------------
 
 
+@pytest.mark.slow  # fits Keras models
 def test_inspect_says_what_a_users_recording_holds(keras, data, tmp_path):
     import json
 
