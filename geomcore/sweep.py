@@ -751,7 +751,10 @@ def record_group(
 
 def _summary_paths(name: str, trajectories: Sequence[str], directory: Path
                    ) -> tuple[Path, Path]:
-    digest = hashlib.sha256("\n".join(trajectories).encode()).hexdigest()[:12]
+    # The runs' file names (each holds its experiment's content hash), not their paths: the
+    # same sweep in a cache folder moved or mounted elsewhere keeps its summary's name.
+    names = "\n".join(Path(t).name for t in trajectories)
+    digest = hashlib.sha256(names.encode()).hexdigest()[:12]
     folder = directory / "sweeps"
     return folder / f"{name}-{digest}.csv", folder / f"{name}-{digest}.json"
 
@@ -946,7 +949,7 @@ def load_or_run_sweep(
             rows = load_summary(json_path)
         except SweepError:
             rows = []
-        if [r["trajectory"] for r in rows] == expected:
+        if [Path(r["trajectory"]).name for r in rows] == [Path(e).name for e in expected]:
             return rows
     rows, _, _ = run_sweep(spec, directory=folder, in_process=True, nesting=False,
                            progress=progress)

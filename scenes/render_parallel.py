@@ -575,6 +575,13 @@ def render_lecture(
     from geomcore.cluster import client
 
     say = log or (lambda *_: None)
+    if "conclusion" in ids:
+        # The conclusion's seed sweep (64 runs) is recorded here, once, with its progress
+        # bar, before any part needs it: a part's output is not shown, and two parts
+        # would otherwise wait on one recording.
+        from scenes.stage import LectureRuns
+
+        LectureRuns().seed_sweep()
     # Dask's start-up and shut-down lines would bury the chapters' progress.
     logging.getLogger("distributed").setLevel(logging.WARNING)
     root = Path.cwd().resolve()

@@ -87,3 +87,15 @@ def test_the_lecture_cache_of_the_tests_holds_a_summary_and_no_sweep_is_recorded
     rows = stage.LectureRuns().seed_sweep()
     assert rows == written and len(rows) == 2 * stage.SWEEP_SEEDS
     assert facts.seed_claim(rows).endswith("width 2: 0 of 32; width 3: 31 of 32")
+
+
+def test_a_sweeps_summary_is_named_by_its_runs_not_by_where_the_cache_is(tmp_path):
+    from geomcore.sweep import _summary_paths
+
+    runs = ["circles-2d-aaaaaaaaaaaa.npz", "circles-2d-bbbbbbbbbbbb.npz"]
+    here = _summary_paths("s", [str(tmp_path / "a" / r) for r in runs], tmp_path / "a")
+    there = _summary_paths("s", [f"/mnt/shared/{r}" for r in runs], tmp_path / "b")
+    assert [p.name for p in here] == [p.name for p in there]
+    assert here[1].parent == tmp_path / "a" / "sweeps"
+    other = _summary_paths("s", [str(tmp_path / "a" / r) for r in runs[:1]], tmp_path / "a")
+    assert other[1].name != here[1].name
