@@ -13,7 +13,6 @@ import textwrap
 from pathlib import Path
 
 import av
-import manim as mn
 import numpy as np
 import pytest
 from helpers import skip_or_fail
@@ -78,26 +77,6 @@ def test_bad_narration_files(tmp_path, content, message):
 def test_reading_time():
     assert reading_time("ok") == 1.5
     assert reading_time("x" * 150) == pytest.approx(10.5)
-
-
-@pytest.mark.slow
-def test_lecture_says_every_cue_once_for_at_least_its_reading_time(cached_lecture):
-    from scenes.circles import CirclesLecture
-
-    config = {"dry_run": True, "pixel_width": 256, "pixel_height": 144, "frame_rate": 4,
-              "disable_caching": True, "progress_bar": "none", "verbosity": "ERROR"}
-    with mn.tempconfig(config):
-        scene = CirclesLecture()
-        scene.render()
-    narration = Narration.load(NARRATION_FILE)
-    shown = scene.narrator.cues_shown
-    assert sorted(c for c, _, _ in shown) == sorted(narration.cues)
-    for cue, _start, seconds in shown:
-        assert seconds >= reading_time(narration[cue]) - 1 / 4 - 1e-9, cue
-    starts = [start for _, start, _ in shown]
-    assert starts == sorted(starts)
-    for (_, s0, d0), (_, s1, _) in zip(shown, shown[1:]):
-        assert s0 + d0 <= s1 + 1e-9, "cues never overlap"
 
 
 def _render_title(media: Path, voice: bool) -> Path:

@@ -13,8 +13,10 @@ import pytest
 from helpers import REPORT_IMPORT, assert_imported_checkout, child_env
 
 from geomcore.experiment import find_experiment
+from geomcore.narration import Narration, reading_time
 from scenes.circles import CirclesLecture
 from scenes.lecture import CHAPTERS, ChapterScene
+from scenes.stage import NARRATION_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_CONFIG = {
@@ -47,8 +49,10 @@ class _Recording(CirclesLecture):
 
 
 @pytest.mark.slow
-def test_lecture_constructs_with_every_chapter_as_a_section(cached_lecture):
-    with mn.tempconfig(TINY_CONFIG):
+def test_lecture_constructs_every_chapter_as_a_section_and_says_every_cue_once(cached_lecture):
+    # One construction of the whole lecture (a minute of CPU) serves both checks.
+    config = {**TINY_CONFIG, "frame_rate": 4}
+    with mn.tempconfig(config):
         scene = _Recording()
         scene.render()
         duration = scene.time
@@ -57,6 +61,17 @@ def test_lecture_constructs_with_every_chapter_as_a_section(cached_lecture):
     # measuring the topology, end
     assert len(CHAPTERS) == 14
     assert 200 < duration < 480, "a lecture of four to eight minutes"
+    # Every cue of the narration is said once, for at least its reading time (to a frame),
+    # in order and never two at once.
+    narration = Narration.load(NARRATION_FILE)
+    shown = scene.narrator.cues_shown
+    assert sorted(c for c, _, _ in shown) == sorted(narration.cues)
+    for cue, _start, seconds in shown:
+        assert seconds >= reading_time(narration[cue]) - 1 / config["frame_rate"] - 1e-9, cue
+    starts = [start for _, start, _ in shown]
+    assert starts == sorted(starts)
+    for (_, s0, d0), (_, s1, _) in zip(shown, shown[1:]):
+        assert s0 + d0 <= s1 + 1e-9, "cues never overlap"
 
 
 @pytest.mark.slow
