@@ -7,10 +7,11 @@ anatomy and view tests draw a real network's geometry without training one.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +348,41 @@ def skip_or_fail(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (the CI environment variable is set: missing tools fail)")
     pytest.skip(reason)
+
+
+# -- headless Chromium --------------------------------------------------------------------
+
+#: Debian's chromium (Playwright cannot download a browser here); GEOMCORE_CHROMIUM overrides.
+CHROMIUM = Path(os.environ.get("GEOMCORE_CHROMIUM", "/usr/bin/chromium"))
+#: A quiet, offline headless Chromium; a fresh profile each run (user_data_dir).
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@contextlib.contextmanager
+def chromium_context(profile: Path, viewport: dict[str, int]) -> Iterator[Any]:
+    """A Playwright browser context of Debian's headless Chromium, 1 CSS px = 1 px.
+
+    Skips (fails under CI, :func:`skip_or_fail`) with the reason when Playwright or the
+    browser is missing.
+    """
+    why = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        why = "playwright is not installed (pip install -e '.[dev]')"
+    if why is None and not CHROMIUM.is_file():
+        why = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    if why is not None:
+        skip_or_fail(why)
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport=viewport, device_scale_factor=1,
+        )
+        try:
+            yield context
+        finally:
+            context.close()

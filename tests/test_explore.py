@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from helpers import skip_or_fail
+from helpers import chromium_context
 
 from geomcore.cli import main
 from geomcore.errors import TrajectoryError
@@ -34,12 +34,6 @@ from geomcore.geometry import Network, grid_lines
 from geomcore.replay import Replay
 from geomcore.trajectory import SCHEMA_VERSION, Trajectory
 
-CHROMIUM = Path(os.environ.get("GEOMCORE_CHROMIUM", "/usr/bin/chromium"))
-#: A quiet, offline headless Chromium; a fresh profile each run (user_data_dir).
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 #: Progress values checked against numpy (a snapshot, between snapshots, the end).
 PROGRESS = (0.0, 0.4137, 1.0)
 VIEWPORT = {"width": 960, "height": 900}
@@ -134,24 +128,8 @@ def run() -> Trajectory:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A Playwright context of Debian's headless Chromium, fresh profile, 1 CSS px = 1 px."""
-    why = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        why = "playwright is not installed (pip install -e '.[dev]')"
-    if why is None and not CHROMIUM.is_file():
-        why = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    if why is not None:
-        skip_or_fail(why)
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT, device_scale_factor=1,
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile"), VIEWPORT) as context:
+        yield context
 
 
 class Opened:

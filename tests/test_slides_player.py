@@ -23,7 +23,7 @@ from typing import Any
 import manim as mn
 import numpy as np
 import pytest
-from helpers import skip_or_fail
+from helpers import chromium_context, skip_or_fail
 
 from geomcore.errors import GeomcoreError
 from geomcore.experiment import find_experiment
@@ -36,11 +36,6 @@ from scenes.stage import NARRATION_FILE, LectureRuns, LectureScene, narrator
 
 pytestmark = pytest.mark.slow  # renders 20 s of the lecture: about 15 s on two busy cores
 
-CHROMIUM = Path(os.environ.get("GEOMCORE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 OPENING = CHAPTERS[:2]
 CUES = ("title.intro", "title.promise", "data.rings", "data.task")
 
@@ -124,25 +119,9 @@ def test_the_page_needs_no_network(player):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A Playwright context of Debian's headless Chromium, fresh profile, 960 x 540."""
-    why = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        why = "playwright is not installed (pip install -e '.[dev]')"
-    if why is None and not CHROMIUM.is_file():
-        why = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    if why is not None:
-        skip_or_fail(why)
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            headless=True, args=CHROMIUM_ARGS, viewport={"width": 960, "height": 540},
-            device_scale_factor=1,
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    viewport = {"width": 960, "height": 540}
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile"), viewport) as context:
+        yield context
 
 
 def _pixels(png: bytes) -> dict[str, int]:
