@@ -108,19 +108,43 @@ def test_drawn_points_between_snapshots_follow_the_interpolated_network(replay3)
     for c in (0, 1):
         want = panel.hidden.plane.to_scene(hidden[traj.probe_labels == c])
         assert np.abs(panel.hidden.clouds[c].points - want).max() <= TOL
-    # The grid's drawn anchors are the grid lines' images (every stride-th sample), the
-    # vertical lines in the first family and the horizontal ones in the second.
+    # The grid is drawn through the grid lines' images (vertical lines in the first family,
+    # horizontal ones in the second): checked against the network above, not the view.
     grid = panel.hidden.grid
     lines = traj.grid_inputs.shape[0] // 2
-    idx = grid.sample_index(traj.grid_inputs.shape[1])
-    per_line = len(idx) - 1
+    samples = traj.grid_inputs.shape[1]
     for family, rows in ((0, slice(0, lines)), (1, slice(lines, 2 * lines))):
-        inputs = traj.grid_inputs[rows][:, idx]
-        [_, image] = hidden_images(kernels, biases, acts, inputs.reshape(-1, 2))
-        starts = panel.hidden.plane.to_scene(image.reshape(lines, len(idx), 2)[:, :-1])
-        anchors = grid.families[family].points.reshape(-1, 4, 3)[:, 0]
-        assert anchors.shape[0] == lines * per_line, family
-        assert np.abs(anchors - starts.reshape(-1, 3)).max() <= TOL, family
+        [_, image] = hidden_images(kernels, biases, acts, traj.grid_inputs[rows].reshape(-1, 2))
+        want = panel.hidden.plane.to_scene(image.reshape(lines, samples, 2), clip=True)
+        _assert_drawn_through(grid.families[family].points, want, grid.scene_tolerance() + TOL)
+
+
+def _assert_drawn_through(points: np.ndarray, lines: np.ndarray, tolerance: float) -> None:
+    """``points`` (Manim's Bézier points of straight segments) draw each of ``lines``
+    ``(L, M, 3)`` from its first sample to its last, every vertex one of its samples in
+    order, and every sample skipped within ``tolerance`` of the segment drawn over it."""
+    from scipy.spatial import cKDTree
+
+    quads = points.reshape(-1, 4, 3)
+    samples = lines.reshape(-1, 3)
+    tree = cKDTree(samples[:, :2])
+    gap, p = tree.query(quads[:, 0, :2])
+    gap_q, q = tree.query(quads[:, 3, :2])
+    assert max(gap.max(), gap_q.max()) <= TOL, "a vertex that is not a sample"
+    m = lines.shape[1]
+    assert np.array_equal(p // m, q // m), "a segment joins two grid lines"
+    assert np.all(q > p), "segments follow each line's samples in order"
+    for line in range(lines.shape[0]):
+        mine = p // m == line
+        starts, ends = p[mine] % m, q[mine] % m
+        assert starts[0] == 0 and ends[-1] == m - 1 and np.array_equal(starts[1:], ends[:-1])
+        for a, b in zip(starts, ends):
+            seg_a, seg_b = lines[line, a, :2], lines[line, b, :2]
+            inner = lines[line, a:b + 1, :2]
+            chord = seg_b - seg_a
+            t = np.clip((inner - seg_a) @ chord / max(chord @ chord, 1e-300), 0.0, 1.0)
+            off = np.linalg.norm(inner - (seg_a + t[:, None] * chord), axis=1)
+            assert off.max() <= tolerance, (line, a, b, off.max())
 
 
 @pytest.mark.parametrize("u", [0.0, 0.2, 0.6, 1.0])

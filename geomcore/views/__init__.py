@@ -56,6 +56,7 @@ from geomcore.views.primitives import (
     frame_rect,
     markup_escape,
     polylines_to_bezier,
+    simplify_polylines,
 )
 from geomcore.views.replay_panel import (
     DataPlaneView,
@@ -150,4 +151,5 @@ __all__ = [
     "polylines_to_bezier",
     "render_scene",
     "replay_scene_class",
+    "simplify_polylines",
 ]

@@ -336,7 +336,7 @@ class StageView(_PlaneView):
         self.tracker = tracker
         self.kernel = network.kernels[network.layer_index(layer)].astype(np.float64)
         self.ellipse = kernel_ellipse(network.kernels[network.layer_index(layer)])
-        self.grid = GridLines(stride=4, bounds=self.plane.scene_bounds)
+        self.grid = GridLines(bounds=self.plane.scene_bounds)
         self.clouds = {c: ClassPoints(np.zeros((int(np.sum(labels == c)), 3)), color)
                        for c, color in class_colors(classes_of(labels)).items()}
         self.circle = Polylines(ELLIPSE_COLOR, stroke_width=ELLIPSE_STROKE,

@@ -7,7 +7,8 @@ What lives here: :class:`PlaneMap` (data or layer units to scene units),
 (literal text), :func:`caption_markup` (the code's own Pango markup), :func:`markup_escape`,
 :func:`frame_rect` and :func:`class_legend`.
 
-What it may import: Manim, numpy and :mod:`geomcore.views.style`; no other building block.
+What it may import: Manim, numpy, shapely (line simplification) and
+:mod:`geomcore.views.style`; no other building block.
 
 Units: *data units* are the input plane's coordinates, *layer units* a hidden layer's
 activations, *scene units* Manim's frame coordinates (the frame is 14.22 x 8 at 16:9).
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 import manim as mn
 import numpy as np
+import shapely
 
 from geomcore.views.style import (
     CAPTION_FONT_SIZE,
@@ -47,6 +49,7 @@ __all__ = [
     "frame_rect",
     "markup_escape",
     "polylines_to_bezier",
+    "simplify_polylines",
 ]
 
 
@@ -140,9 +143,50 @@ def polylines_to_bezier(
         else:
             h1, h2 = p + (q - p) / 3, p + 2 * (q - p) / 3
         return np.stack([p, h1, h2, q], axis=-2).reshape(-1, 3)
-    parts = [polylines_to_bezier(np.asarray(line)[None], smooth=smooth)
-             for line in lines if len(line) >= 2]
-    return np.concatenate(parts) if parts else np.zeros((0, 3))
+    kept = [np.asarray(line, dtype=np.float64) for line in lines if len(line) >= 2]
+    if not kept:
+        return np.zeros((0, 3))
+    if smooth:
+        return np.concatenate([polylines_to_bezier(line[None], smooth=True) for line in kept])
+    # Straight: every pair of consecutive points of one line is a segment, all at once.
+    points = np.concatenate(kept)
+    ends = np.cumsum([len(line) for line in kept])
+    same_line = np.ones(len(points) - 1, dtype=bool)
+    same_line[ends[:-1] - 1] = False
+    p, q = points[:-1][same_line], points[1:][same_line]
+    return np.stack([p, p + (q - p) / 3, p + 2 * (q - p) / 3, q], axis=-2).reshape(-1, 3)
+
+
+def simplify_polylines(lines: np.ndarray, tolerance: float) -> list[np.ndarray]:
+    """Each polyline with the fewest points that stay within ``tolerance`` of it.
+
+    The Douglas–Peucker algorithm (Douglas and Peucker, 1973), as ``shapely.simplify``
+    (GEOS) runs it: a line's end points are kept, and the points kept are a subset of its
+    points such that every point dropped lies within ``tolerance`` of the simplified line
+    (distances in x and y; z is carried along).
+
+    Parameters
+    ----------
+    lines : ndarray of shape (L, M, 3)
+        Polylines, scene units.
+    tolerance
+        Largest distance of a dropped point from the simplified line, scene units.
+
+    Returns
+    -------
+    list of ndarray of shape (m_i, 3)
+        The simplified lines in order, ``2 <= m_i <= M`` (a line whose points all coincide
+        keeps its two ends).
+    """
+    lines = np.asarray(lines, dtype=np.float64)
+    if lines.ndim != 3 or lines.shape[1] < 2 or lines.shape[2] != 3:
+        raise ValueError(f"expected polylines of shape (L, M >= 2, 3); received {lines.shape}")
+    if len(lines) == 0:
+        return []
+    simple = shapely.simplify(shapely.linestrings(lines), tolerance, preserve_topology=False)
+    coords, index = shapely.get_coordinates(simple, include_z=True, return_index=True)
+    cuts = np.searchsorted(index, np.arange(1, len(lines)))
+    return np.split(coords, cuts)
 
 
 class Polylines(mn.VMobject):
@@ -189,10 +233,14 @@ class Polylines(mn.VMobject):
 
 
 class GridLines(mn.VGroup):
-    """A warped grid: the vertical and the horizontal family as two smooth ``Polylines``.
+    """A warped grid: the vertical and the horizontal family as two ``Polylines``.
 
     Lines of one family never cross while the map is injective, so stroking each family as
-    one path is cheap for Cairo; crossing families in one path is not.
+    one path is cheap for Cairo; crossing families in one path is not. Each line is drawn
+    through its own samples (every one of them, so a saturated tanh's sharp bend is drawn
+    where the network puts it), simplified by :func:`simplify_polylines` to within
+    ``tolerance`` pixels of them: a line that is nearly straight on screen costs Cairo a few
+    segments instead of hundreds.
 
     Parameters
     ----------
@@ -200,33 +248,38 @@ class GridLines(mn.VGroup):
         Manim stroke width.
     stroke_opacity
         In [0, 1].
-    stride
-        Draw every ``stride``-th sample of each line; the Catmull-Rom spline through them
-        keeps saturated tanh curves smooth.
+    tolerance
+        Largest distance, in pixels of the render (``config.pixel_height``), between a
+        sample and the line drawn; a quarter pixel is below what anti-aliasing shows.
     bounds
-        Scene rectangle the lines are kept inside (see :class:`Polylines`).
+        Scene rectangle the lines are kept inside: samples outside are moved to its nearest
+        edge before the lines are simplified.
     """
 
     def __init__(self, stroke_width: float = GRID_STROKE, stroke_opacity: float = 0.55,
-                 stride: int = 4,
+                 tolerance: float = 0.25,
                  bounds: tuple[float, float, float, float] | None = None) -> None:
-        self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity, smooth=True,
-                                   bounds=bounds)
+        self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity, bounds=bounds)
                          for _ in range(2)]
         super().__init__(*self.families)
-        self.stride = stride
+        self.tolerance = tolerance
+        self.bounds = bounds
 
-    def sample_index(self, samples: int) -> np.ndarray:
-        """Indices of the samples drawn out of ``samples`` (the last one always included)."""
-        idx = np.arange(0, samples, self.stride)
-        return idx if idx[-1] == samples - 1 else np.append(idx, samples - 1)
+    def scene_tolerance(self) -> float:
+        """:attr:`tolerance` in scene units at the current render's resolution."""
+        return self.tolerance * mn.config.frame_height / mn.config.pixel_height
 
     def set_lines(self, lines: np.ndarray) -> GridLines:
         """Draw grid lines ``(G, M, 3)`` in scene units, vertical family first (``G/2``)."""
-        lines = lines[:, self.sample_index(lines.shape[1])]
+        lines = np.array(lines, dtype=np.float64)
+        if self.bounds is not None:
+            xmin, xmax, ymin, ymax = self.bounds
+            np.clip(lines[..., 0], xmin, xmax, out=lines[..., 0])
+            np.clip(lines[..., 1], ymin, ymax, out=lines[..., 1])
         half = lines.shape[0] // 2
-        self.families[0].set_polylines(lines[:half])
-        self.families[1].set_polylines(lines[half:])
+        tolerance = self.scene_tolerance()
+        self.families[0].set_polylines(simplify_polylines(lines[:half], tolerance))
+        self.families[1].set_polylines(simplify_polylines(lines[half:], tolerance))
         return self
 
 
@@ -395,7 +448,10 @@ def _set_cairo_context_path_listed(camera: mn.Camera, ctx: object,
     ctx.new_path()
     splits = vmobject.get_subpath_split_indices_from_points(points, n_dims=2)
     xy = points[:, :2]
-    curve_to = ctx.curve_to
+    curve_to, line_to = ctx.curve_to, ctx.line_to
+    # Straight polylines (every handle on its segment) are drawn as lines: the same path,
+    # and Cairo strokes a line segment in about half the time of a cubic curve.
+    straight = isinstance(vmobject, Polylines) and _all_straight(xy, nppcc)
     for start, end in splits.tolist():
         curves = (end - start) // nppcc  # whole curves only, as Manim's loop
         if curves == 0:
@@ -403,11 +459,35 @@ def _set_cairo_context_path_listed(camera: mn.Camera, ctx: object,
         ctx.new_sub_path()
         ctx.move_to(*xy[start].tolist())
         handles = xy[start : start + curves * nppcc].reshape(curves, nppcc, 2)[:, 1:]
+        if straight:
+            for x, y in handles[:, -1].tolist():
+                line_to(x, y)
+            continue
         for curve in handles.reshape(curves, -1).tolist():
             curve_to(*curve)
         if vmobject.consider_points_equals_2d(points[start], points[end - 1]):
             ctx.close_path()
     return camera
+
+
+def _all_straight(xy: np.ndarray, nppcc: int) -> bool:
+    """Whether every cubic curve of ``xy`` (``(4 * curves, 2)``, scene units) is its chord:
+    both handles within 1e-6 scene units of the segment between its anchors (an affine map keeps a
+    straight Bézier straight; a non-linear one, e.g. ``apply_function``, may not)."""
+    n = len(xy) - len(xy) % nppcc
+    if n == 0 or nppcc != 4:
+        return False
+    quads = xy[:n].reshape(-1, 4, 2)
+    p, q = quads[:, 0], quads[:, 3]
+    chord = q - p
+    length2 = np.einsum("ij,ij->i", chord, chord)
+    for handle in (quads[:, 1], quads[:, 2]):
+        d = handle - p
+        t = np.einsum("ij,ij->i", d, chord) / np.where(length2 > 0, length2, 1.0)
+        off = d - np.clip(t, 0.0, 1.0)[:, None] * chord
+        if np.einsum("ij,ij->i", off, off).max() > 1e-12:
+            return False
+    return True
 
 
 # Installed once, on import of the building blocks, like the blended point clouds.
