@@ -386,3 +386,22 @@ def chromium_context(profile: Path, viewport: dict[str, int]) -> Iterator[Any]:
             yield context
         finally:
             context.close()
+
+
+def x264_options(movie: Path) -> dict[str, str]:
+    """The encoder settings x264 writes into its first frame (``"subme": "2"``, ...).
+
+    x264 stores them as text in an SEI message: ``x264 - core N ... - options: k=v k=v``.
+    Raises AssertionError if ``movie`` holds no such text (not an x264 stream).
+    """
+    import re
+
+    head = Path(movie).read_bytes()[: 1 << 20]
+    match = re.search(rb"x264 - core .*? - options: ([^\x00]*)", head)
+    assert match, f"{movie}: no x264 settings in its first MiB"
+    return dict(item.split("=", 1) for item in match[1].decode("ascii").split() if "=" in item)
+
+
+#: What x264's "veryfast" preset sets (x264 --fullhelp; "medium" has subme=7, ref=3,
+#: rc_lookahead=40): the lecture's manim.cfg and geomcore render ask for it.
+VERYFAST = {"subme": "2", "ref": "1", "rc_lookahead": "10", "me": "hex"}

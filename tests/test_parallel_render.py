@@ -20,7 +20,7 @@ import av
 import numpy as np
 import pytest
 import srt
-from helpers import ROOT
+from helpers import ROOT, VERYFAST, x264_options
 
 from geomcore.errors import GeomcoreError
 from scenes.circles import CirclesLecture, lecture_part
@@ -213,6 +213,8 @@ def test_parallel_render_equals_the_serial_one(cached_lecture, tmp_path, monkeyp
     assert not (movie.parent / "parts").exists()  # parts removed after the join
     expected, joined = frames_of(serial), frames_of(movie)
     assert len(joined) == len(expected) > 100
+    options = x264_options(movie)  # manim.cfg's x264 preset reaches every part
+    assert {k: options[k] for k in VERYFAST} == VERYFAST
     differing = [i for i, (a, b) in enumerate(zip(expected, joined)) if not np.array_equal(a, b)]
     assert differing == []
     assert (movie.with_suffix(".srt").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import manim as mn
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from helpers import synthetic_trajectory
+from helpers import VERYFAST, synthetic_trajectory, x264_options
 
 from geomcore.cli import main
 from geomcore.render import BACKGROUND, render_replay
@@ -128,6 +128,9 @@ def test_video_lasts_seconds_and_every_frame_keeps_objects_inside(synthetic_npz,
         assert _border_is_background(frame)
     # It moves: the first and last frames differ.
     assert np.mean(np.abs(frames[0].astype(int) - frames[-1].astype(int))) > 0.5
+    # Encoded with the lecture's x264 preset (geomcore.render.X264_PRESET), crf 23.
+    options = x264_options(out)
+    assert {k: options[k] for k in VERYFAST} == VERYFAST and options["crf"] == "23.0"
 
 
 @pytest.mark.slow

@@ -84,6 +84,15 @@ def test_the_command_line_still_wins_over_the_lecture_settings(tmp_path):
     assert _frame(tmp_path / PNG) == ((854, 480), (255, 0, 0))
 
 
+def test_the_lecture_and_geomcore_render_encode_with_one_x264_preset():
+    from geomcore.render import X264_PRESET
+
+    with mn.tempconfig({}):
+        mn.config.digest_file(scenes.MANIM_CFG)
+        assert mn.config.video_encoder_options == {"preset": X264_PRESET}
+    assert X264_PRESET == "veryfast"
+
+
 def test_outside_manim_render_nothing_changes():
     before = (mn.config.background_color, mn.config.pixel_width, mn.config.media_dir)
     assert render_config.use_lecture_config() is False
