@@ -15,7 +15,7 @@ import pytest
 from helpers import synthetic_trajectory
 
 from geomcore.replay import Replay, boundary_contours
-from geomcore.views import GlyphText, Polylines, ReplayPanel, primitives
+from geomcore.views import GlyphText, GridLines, Polylines, ReplayPanel, primitives
 
 CONFIG = {"pixel_width": 480, "pixel_height": 270, "frame_rate": 15}
 
@@ -145,6 +145,10 @@ def test_replay_panel_frames_equal_manims_own_drawing():
     """Whole frames of the panel: fast paths on, against Manim's path code and the formula."""
     with mn.tempconfig(CONFIG):
         panel = ReplayPanel(Replay(synthetic_trajectory()))
+        # The grid's coarser anti-aliasing is a choice of pixels, tested on its own below;
+        # here both drawings use Cairo's default, to compare the paths.
+        for family in panel.hidden.grid.families:
+            family.fast_antialias = False
         frames = {}
         for fast in (True, False):
             saved = (mn.Camera.set_cairo_context_path, mn.Camera.display_point_cloud)
@@ -165,3 +169,32 @@ def test_replay_panel_frames_equal_manims_own_drawing():
         np.testing.assert_allclose(frames[True, u].astype(int), frames[False, u].astype(int),
                                    rtol=0, atol=4)
     assert not np.array_equal(frames[True, 0.0], frames[True, 1.0])  # the replay moved
+
+
+def test_grids_are_stroked_with_fast_antialiasing_and_nothing_after_them_is():
+    with mn.tempconfig(CONFIG):
+        t = np.linspace(-1.0, 1.0, 120)
+        lines = np.stack([np.column_stack([t * 3 + 0.2 * np.sin(5 * t + k), t * 2.5 + 0.1 * k,
+                                           np.zeros_like(t)]) for k in range(-10, 11)])
+        grid = GridLines().set_lines(np.concatenate([lines, lines[:, :, [1, 0, 2]]]))
+        exact = GridLines().set_lines(np.concatenate([lines, lines[:, :, [1, 0, 2]]]))
+        for family in exact.families:
+            family.fast_antialias = False
+        after = Polylines("#ff8040", stroke_width=6.0).set_polylines(
+            [np.array([[-6.0, -3.5, 0.0], [6.0, 3.0, 0.0]])])
+        fast, default = _draw([grid], listed=True), _draw([exact], listed=True)
+        with_grid, alone = _draw([grid, after], listed=True), _draw([after], listed=True)
+    # The same lines, anti-aliased differently: as much ink (coverage is conserved), put in
+    # nearly the same places, but not the same pixels.
+    background = fast[0, 0].astype(int)
+    ink_fast = np.abs(fast.astype(int) - background)[..., :3].sum(axis=-1)
+    ink_default = np.abs(default.astype(int) - background)[..., :3].sum(axis=-1)
+    assert ink_default.sum() > 100_000
+    assert ink_fast.sum() == pytest.approx(ink_default.sum(), rel=0.1)
+    assert np.abs(ink_fast - ink_default).sum() < 0.5 * ink_default.sum()
+    assert not np.array_equal(fast, default)
+    # A line drawn after the grid gets Cairo's default again: where the grid is not, it is
+    # drawn exactly as when alone.
+    clear = ink_fast == 0
+    assert np.count_nonzero(clear & (np.abs(alone.astype(int) - background).sum(-1) > 0)) > 500
+    np.testing.assert_array_equal(with_grid[clear], alone[clear])

@@ -200,7 +200,9 @@ class HiddenPlaneView(_PlaneView):
             start, end = self.plane.to_scene(segment)
             if np.allclose(start, end):
                 end = end + 1e-4 * mn.RIGHT  # a corner touch: keep the line valid
-            self.line.put_start_and_end_on(start, end)
+            # The two ends as the line's points (Manim's put_start_and_end_on gets there by
+            # scaling and rotating the old line: the same segment, ten times the work).
+            self.line.set_points_as_corners(np.array([start, end]))
             self.line.set_stroke(opacity=1)
             self.no_boundary.set_text("")
         return self
