@@ -584,16 +584,21 @@ class _BatchedTrainer:
         i, count, ok, failed, loss_sum, buf = state
         return count, i, failed, loss_sum, buf
 
-    def current(self) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Weights now, flat ``(1, C, size)``, and the hidden outputs of each copy's points."""
+    def current(self) -> np.ndarray:
+        """Weights now, flat ``(1, C, size)``."""
+        return np.concatenate([v.numpy().reshape(self.copies, -1) for v in self.variables],
+                              axis=1)[None]
+
+    def hidden(self, flat: np.ndarray) -> list[np.ndarray]:
+        """The hidden outputs ``(1, C, m, units)`` of each copy's points for weights ``flat``
+        ``(1, C, size)``."""
         import tensorflow as tf
 
-        flat = tf.concat([tf.reshape(v, [self.copies, -1]) for v in self.variables],
-                         axis=1)[None]
         # In the first of `slots` rows: the shape the snapshot program was traced for.
-        buf = tf.pad(flat, [[0, self.slots - 1], [0, 0], [0, 0]])
-        out = self.measure(buf, tf.constant(0), self.x64, self.labels, self.points)
-        return np.asarray(flat), [np.asarray(h[:1]) for h in out[2:]]
+        buf = np.pad(flat, [(0, self.slots - 1), (0, 0), (0, 0)])
+        out = self.measure(tf.constant(buf), tf.constant(0), self.x64, self.labels,
+                           self.points)
+        return [np.asarray(h[:1]) for h in out[2:]]
 
     def unflatten(self, flat: np.ndarray, copy: int) -> list[np.ndarray]:
         """Copy ``copy``'s weights ``(slots, *variable shape)`` per variable, from
@@ -710,10 +715,15 @@ def record_batched(
     spe = int(plans[0].steps_per_epoch)
     runs = [RunAssembly(p, trainer.layers, spe) for p in plans]
     alive = [True] * len(runs)
-    flat0, hidden0 = trainer.current()
+    flat0 = trainer.current()
     initial = [trainer.unflatten(flat0, c) for c in range(len(runs))]
-    for c, run in enumerate(runs):
-        run.add(0.0, 0, [w[0] for w in initial[c]], [h[0, c] for h in hidden0])
+
+    def start() -> None:
+        """Append every copy's initial snapshot (off the training thread: compiling the
+        snapshot program overlaps compiling the training program)."""
+        hidden0 = trainer.hidden(flat0)
+        for c, run in enumerate(runs):
+            run.add(0.0, 0, [w[0] for w in initial[c]], [h[0, c] for h in hidden0])
 
     def measure(epoch: int, out: dict[str, Any]) -> None:
         """Measure the epoch's snapshots and append every live copy's (off the training
@@ -742,8 +752,8 @@ def record_batched(
         return np.stack([p.epoch_order(epoch) for p in plans]).astype(np.int32)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        measuring: Future[None] | None = None
         ordering = pool.submit(orders_of, 0)
+        measuring: Future[None] | None = pool.submit(start)
         for epoch in range(t.epochs):
             orders = ordering.result()
             ordering = pool.submit(orders_of, epoch + 1)
