@@ -82,12 +82,14 @@ __all__ = [
 
 #: Most copies in one batched program. Measured on the 2-core reference machine with
 #: circles-2d (40,000 points, 10,400 followed points): one epoch of the training program took
-#: 9.0 ms for 16 copies and 17.6 ms for 32 (about 0.55 ms a copy either way: batched matmuls
-#: of 2x2 to 3x2 kernels cost per copy), and measuring its snapshots 4.1 ms for 16 copies;
-#: compiling a training program takes about 0.5 s of CPU. An in-process sweep trains a group
-#: per core at once, so the 32 seeds of one experiment make two groups of 16, one per core.
-#: A group keeps 16 x 21 MB of snapshot rows until its trajectories are written.
-MAX_COPIES = 16
+#: 9.0 ms for 16 copies and 17.6 ms for 32 (0.55 ms a copy either way: the batched matmuls
+#: of 2x2 to 3x2 kernels cost per copy), measuring its snapshots 4.1 ms for 16 copies, and
+#: compiling a training program about 0.5 s of CPU. The 32 seeds of one experiment as one
+#: group took 4.3 to 4.6 s and 6.4 to 6.9 s of CPU; as two groups of 16 trained at once, one
+#: per core, the same 4.4 to 4.7 s but 7.7 to 8.1 s of CPU (a second compile), because the
+#: one group's snapshot measurement and batch orders already keep the second core busy. A
+#: group keeps 32 x 21 MB of snapshot rows until its trajectories are written.
+MAX_COPIES = 32
 
 #: Keys of a sweep TOML file; any other key is an error.
 SWEEP_KEYS = ("experiment", "name", "seeds", "hidden_widths", "learning_rate", "activation",
@@ -198,7 +200,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         learning_rate = [0.001, 0.005]     # per step; default: the experiment's
         activation = ["tanh", "relu"]      # default: the experiment's
         epochs = 20                        # every run's epochs; default: the experiment's
-        max_copies = 16                    # most copies in one batched program
+        max_copies = 32                    # most copies in one batched program
 
     A relative experiment path is read from the sweep file's folder.
 
@@ -297,24 +299,20 @@ def _shape_key(experiment: Experiment) -> str:
     return json.dumps(d, sort_keys=True)
 
 
-def group_runs(runs: Sequence[Experiment], max_copies: int = MAX_COPIES, *,
-               at_least: int = 1) -> list[list[Experiment]]:
+def group_runs(runs: Sequence[Experiment], max_copies: int = MAX_COPIES
+               ) -> list[list[Experiment]]:
     """Split runs into groups trained as one program each.
 
     Runs share a group only if they differ in nothing but their seed; a shape with more
     than ``max_copies`` runs is split into ``ceil(n / max_copies)`` groups of nearly equal
-    size (32 runs, 16 at most: two groups of 16; 20 runs: two of 10). With ``at_least``
-    (the groups an in-process sweep trains at once), each of the ``s`` shapes is split into
-    at least ``ceil(at_least / s)`` groups (as long as they have a run each), so that a sweep
-    of one shape keeps every core busy (8 runs, at least 2: two groups of 4).
+    size (40 runs, 32 at most: two groups of 20; 20 runs, 16 at most: two of 10).
     """
     shapes: dict[str, list[Experiment]] = {}
     for run in runs:
         shapes.setdefault(_shape_key(run), []).append(run)
     groups = []
-    per_shape = math.ceil(at_least / max(len(shapes), 1))
     for members in shapes.values():
-        parts = min(len(members), max(math.ceil(len(members) / max_copies), per_shape))
+        parts = math.ceil(len(members) / max_copies)
         size, extra = divmod(len(members), parts)
         at = 0
         for k in range(parts):
@@ -861,9 +859,21 @@ def record_group(
             trajectory.save(paths[i])
         rows[i] = summary_row(trajectory, paths[i], nesting=nesting)
 
-    if todo:
-        record_batched([experiments[i] for i in todo], progress=progress,
-                       jit_compile=jit_compile, sink=save)
+    # Two files written at once (training is over: the other core is free). At most two
+    # trajectories wait in memory for their writer.
+    with ThreadPoolExecutor(max_workers=2) as writers:
+        pending: list[Future[None]] = []
+
+        def write(k: int, trajectory: Trajectory) -> None:
+            if len(pending) == 2:
+                pending.pop(0).result()
+            pending.append(writers.submit(save, k, trajectory))
+
+        if todo:
+            record_batched([experiments[i] for i in todo], progress=progress,
+                           jit_compile=jit_compile, sink=write)
+        for future in pending:
+            future.result()
     return [rows[i] for i in range(len(experiments))]
 
 
@@ -960,8 +970,7 @@ def run_sweep(
         Local Dask worker processes (default: one per core).
     in_process
         Train the groups in this process, without Dask, as many at once as it has cores
-        (:func:`in_process_threads`); a sweep of one shape is then split into at least that
-        many groups (:func:`group_runs`).
+        (:func:`in_process_threads`).
     force
         Record runs again even if cached.
     nesting
@@ -984,8 +993,7 @@ def run_sweep(
 
     folder = Path(directory).absolute() if directory is not None else cache_dir()
     runs = sweep_runs(spec)
-    threads = in_process_threads() if in_process else 1
-    groups = group_runs(runs, spec.max_copies, at_least=threads)
+    groups = group_runs(runs, spec.max_copies)
     total = len(runs)
     done = 0
     results: dict[int, list[dict[str, Any]]] = {}
@@ -1005,7 +1013,7 @@ def run_sweep(
             return record_group(groups[g], folder, force=force, nesting=nesting,
                                 progress=epoch_progress)
 
-        with ThreadPoolExecutor(max_workers=min(len(groups), threads)) as pool:
+        with ThreadPoolExecutor(max_workers=min(len(groups), in_process_threads())) as pool:
             for g, rows in enumerate(pool.map(record, range(len(groups)))):
                 results[g] = rows
     else:

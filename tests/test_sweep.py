@@ -164,18 +164,6 @@ def test_groups_hold_at_most_max_copies_and_split_evenly(make_tiny):
     assert flat == list(range(20))
 
 
-def test_an_in_process_sweep_of_one_shape_is_split_for_every_core(make_tiny):
-    base = make_tiny()
-    runs = sweep_runs(SweepSpec(base, "s", tuple(range(8))))
-    assert [len(g) for g in group_runs(runs, 16, at_least=2)] == [4, 4]
-    assert [len(g) for g in group_runs(runs, 16, at_least=1)] == [8]
-    assert [len(g) for g in group_runs(runs[:1], 16, at_least=2)] == [1]
-    assert [len(g) for g in group_runs(runs * 2, 16, at_least=2)] == [8, 8]
-    # Two shapes already fill two cores: each stays one group.
-    other = sweep_runs(SweepSpec(base, "s", tuple(range(8)), learning_rates=(0.5,)))
-    assert [len(g) for g in group_runs(runs + other, 16, at_least=2)] == [8, 8]
-
-
 # -- the summary --------------------------------------------------------------------------
 
 
