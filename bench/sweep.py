@@ -11,10 +11,12 @@ seeds ``0 .. --seeds - 1`` are recorded
     ``geomcore train`` records one run: to keep the benchmark short only the first
     ``--alone`` seeds of each experiment are timed and the mean time per run is scaled to
     all the seeds (the output says so); a run's cost does not depend on its seed;
-(b) as a sweep (:func:`geomcore.sweep.run_sweep`): groups of at most 16 copies, each group
-    one batched XLA program, in this process (``--workers 0``) or on a Dask LocalCluster of
-    ``--workers`` processes. Everything a sweep does per run is timed: data, models,
-    compiling, training, each snapshot's loss and accuracy, writing the trajectory files.
+(b) as a sweep (:func:`geomcore.sweep.run_sweep`): groups of at most 32 copies (one per
+    experiment here), each group one batched XLA program, in this process (``--workers 0``;
+    up to one group per core at once, on threads) or on a Dask LocalCluster of ``--workers``
+    processes. Everything a sweep
+    does per run is timed: data, models, compiling, training, each snapshot's loss and
+    accuracy, writing the trajectory files.
 
 Both write into a temporary cache folder (never the repository's). The nesting measurement
 of the sweep's summary is left out of (b) (it reads the files afterwards; ``geomcore sweep``

@@ -16,11 +16,17 @@ count, equal for all copies), so each copy follows exactly the steps the in-grap
 (:func:`geomcore.engine.record_with_engine`) takes for that run alone: the same initial
 weights (its own seed), its own data and batch order, the same snapshot schedule. A copy
 whose loss or weights become non-finite is marked diverged at that step; its NaNs stay in
-its own slice of the tensors (every operation is per copy), so the others go on.
+its own slice of the tensors (every operation is per copy), so the others go on. An epoch's
+snapshots (their loss and accuracy on each copy's training set, the hidden outputs of its
+followed points) are measured by a second compiled function holding no variables
+(:func:`_snapshot_program`), which every group of one shape shares (one compilation), on a
+second thread while the next epoch trains.
 
-Groups (one batched program each) run in this process or as tasks on ``dask.distributed``
-(:func:`geomcore.cluster.client`); either way each task writes its runs' trajectories into
-the cache folder and returns their summary rows. The summary of a sweep is written
+Groups (one batched program each) run in this process, as many at once as the process has
+cores (XLA runs each small program on one core, and TensorFlow releases the GIL while it
+runs), or as tasks on ``dask.distributed`` (:func:`geomcore.cluster.client`); either way
+each task writes its runs' trajectories into the cache folder and returns their summary
+rows. The summary of a sweep is written
 atomically as CSV and JSON into ``<cache>/sweeps/`` (:func:`write_summary`).
 
 Importing this module is light (numpy only); training imports Keras and TensorFlow.
@@ -30,15 +36,19 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import hashlib
 import io
 import itertools
 import json
 import math
+import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -56,6 +66,7 @@ __all__ = [
     "SweepSpec",
     "accuracy_histogram",
     "group_runs",
+    "in_process_threads",
     "load_or_run_sweep",
     "load_summary",
     "load_sweep",
@@ -69,13 +80,16 @@ __all__ = [
     "write_summary",
 ]
 
-#: Most copies in one batched program. Measured on the (loaded) 2-core reference machine with
-#: circles-3d (40,000 points, 10,400 followed points): a group of 16 keeps 16 x 21 MB of
-#: snapshot rows until its trajectories are written (``geomcore sweep circles-2d --seeds 32``
-#: peaked at 1.45 GB); one epoch of the batched program's training (the snapshot measurement
-#: left out) took 0.0053 s for 1 copy, 0.012 s for 4, 0.040 s for 16 and 0.098 s for 32
-#: (compiling it: 1 to 2.5 s), so larger groups save nothing more.
-MAX_COPIES = 16
+#: Most copies in one batched program. Measured on the 2-core reference machine with
+#: circles-2d (40,000 points, 10,400 followed points): one epoch of the training program took
+#: 9.0 ms for 16 copies and 17.6 ms for 32 (0.55 ms a copy either way: the batched matmuls
+#: of 2x2 to 3x2 kernels cost per copy), measuring its snapshots 4.1 ms for 16 copies, and
+#: compiling a training program about 0.5 s of CPU. The 32 seeds of one experiment as one
+#: group took 4.3 to 4.6 s and 6.4 to 6.9 s of CPU; as two groups of 16 trained at once, one
+#: per core, the same 4.4 to 4.7 s but 7.7 to 8.1 s of CPU (a second compile), because the
+#: one group's snapshot measurement and batch orders already keep the second core busy. A
+#: group keeps 32 x 21 MB of snapshot rows until its trajectories are written.
+MAX_COPIES = 32
 
 #: Keys of a sweep TOML file; any other key is an error.
 SWEEP_KEYS = ("experiment", "name", "seeds", "hidden_widths", "learning_rate", "activation",
@@ -186,7 +200,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         learning_rate = [0.001, 0.005]     # per step; default: the experiment's
         activation = ["tanh", "relu"]      # default: the experiment's
         epochs = 20                        # every run's epochs; default: the experiment's
-        max_copies = 16                    # most copies in one batched program
+        max_copies = 32                    # most copies in one batched program
 
     A relative experiment path is read from the sweep file's folder.
 
@@ -285,12 +299,13 @@ def _shape_key(experiment: Experiment) -> str:
     return json.dumps(d, sort_keys=True)
 
 
-def group_runs(runs: Sequence[Experiment], max_copies: int = MAX_COPIES) -> list[list[Experiment]]:
+def group_runs(runs: Sequence[Experiment], max_copies: int = MAX_COPIES
+               ) -> list[list[Experiment]]:
     """Split runs into groups trained as one program each.
 
     Runs share a group only if they differ in nothing but their seed; a shape with more
     than ``max_copies`` runs is split into ``ceil(n / max_copies)`` groups of nearly equal
-    size (32 runs, 16 at most: two groups of 16; 20 runs: two of 10).
+    size (40 runs, 32 at most: two groups of 20; 20 runs, 16 at most: two of 10).
     """
     shapes: dict[str, list[Experiment]] = {}
     for run in runs:
@@ -309,13 +324,156 @@ def group_runs(runs: Sequence[Experiment], max_copies: int = MAX_COPIES) -> list
 
 # -- the batched trainer ------------------------------------------------------------------
 
+
+def _unflatten_graph(flat: Any, shapes: Sequence[tuple[int, ...]]) -> list[Any]:
+    """Split weights flattened into ``(..., size)`` into ``(..., *shape)`` per variable."""
+    import tensorflow as tf
+
+    out, at = [], 0
+    lead = list(flat.shape[:-1])
+    for shape in shapes:
+        size = int(np.prod(shape))
+        out.append(tf.reshape(flat[..., at:at + size], [*lead, *shape]))
+        at += size
+    return out
+
+
+@functools.cache
+def _snapshot_program(activations: tuple[Callable[[Any], Any], ...],
+                      shapes: tuple[tuple[int, ...], ...], loss: str, jit_compile: bool
+                      ) -> Any:
+    """The compiled function measuring an epoch's snapshots of C copies (see
+    :func:`_snapshot_graph`), one per network shape and loss in the process.
+
+    It holds no variables (the snapshots' weights come in as an argument), so the groups of
+    one sweep that share a shape share one trace and one XLA compilation; a new C, number
+    of points or of slots is a new trace of the same function.
+    """
+    import tensorflow as tf
+
+    return tf.function(
+        lambda buf, count, x64, labels, points: _snapshot_graph(
+            activations, shapes, loss, buf, count, x64, labels, points),
+        jit_compile=jit_compile, autograph=False,
+    )
+
+
+def _snapshot_graph(activations: tuple[Callable[[Any], Any], ...],
+                    shapes: tuple[tuple[int, ...], ...], loss: str, buf: Any, count: Any,
+                    x64: Any, labels: Any, points: Any) -> tuple:
+    """Each written snapshot's loss and correct count on its copy's training set, and the
+    hidden outputs of its copy's followed points.
+
+    Parameters
+    ----------
+    activations, shapes
+        Each Dense layer's Keras activation; each variable's shape (kernel ``(inputs,
+        units)``, bias ``(units,)``, layer by layer).
+    loss
+        The experiment's loss (the metrics' definitions: :func:`_metrics_graph`).
+    buf : Tensor of shape (slots, C, size), float32
+        The snapshots' weights, flattened; the first ``count`` slots are written.
+    count : int32 Tensor
+        Snapshots written.
+    x64 : Tensor of shape (C, n, 2), float64
+        Each copy's training inputs.
+    labels : Tensor of shape (C, n)
+        Their labels (int64 class indices for a softmax output, else float64 0/1).
+    points : Tensor of shape (C, m, 2), float32
+        Each copy's followed points.
+
+    Returns
+    -------
+    tuple
+        ``losses`` and ``hits`` ``(slots, C)`` float64 (zero in unwritten slots), then each
+        hidden layer's outputs ``(slots, C, m, units)``.
+    """
+    import tensorflow as tf
+
+    from geomcore.engine import dense_hidden_graph
+
+    slots, copies = buf.shape[0], buf.shape[1]
+
+    # One slot at a time: memory stays one copy-set's forward pass over the training data
+    # whatever the number of slots.
+    def measure(s, losses, hits):
+        weights = _unflatten_graph(tf.cast(buf[s], tf.float64), shapes)
+        loss_s, hit_s = _metrics_graph(activations, loss, x64, labels, weights)
+        return (s + 1, tf.tensor_scatter_nd_update(losses, s[None, None], loss_s[None]),
+                tf.tensor_scatter_nd_update(hits, s[None, None], hit_s[None]))
+
+    empty = tf.zeros([slots, copies], tf.float64)
+    _, losses, hits = tf.while_loop(lambda s, *_: s < count, measure,
+                                    (tf.constant(0), empty, empty))
+    weights = [tf.reshape(w, [slots * copies, *w.shape[2:]])
+               for w in _unflatten_graph(buf, shapes)]
+    m = points.shape[1]
+    h = tf.reshape(tf.broadcast_to(points[None], [slots, copies, m, 2]), [slots * copies, m, 2])
+    # dense_hidden_graph reads each layer's activation only.
+    layers = [SimpleNamespace(activation=act) for act in activations]
+    hidden = [tf.reshape(o, [slots, copies, m, o.shape[-1]])
+              for o in dense_hidden_graph(layers, h, weights)]
+    return (losses, hits, *hidden)
+
+
+def _metrics_graph(activations: Sequence[Callable[[Any], Any]], loss: str, x64: Any,
+                   labels: Any, weights: Sequence[Any]) -> tuple[Any, Any]:
+    """Each copy's loss and correctly classified points ``(C,)`` on its whole training set
+    ``x64`` ``(C, n, 2)``, for weights ``(C, ...)`` (float64); float64 (the accuracy is the
+    count over ``n``, taken in numpy).
+
+    The definitions of :meth:`geomcore.geometry.Network.loss_and_accuracy` (what a
+    trajectory stores): mean squared error or binary cross-entropy of the output
+    probability clipped to ``[1e-7, 1 - 1e-7]``, accuracy of ``p > 0.5``; for a softmax
+    output, the mean of ``-log`` of the label's clipped probability and accuracy of the
+    argmax. Each layer applies its own Keras activation.
+
+    Each layer is broadcast products summed over its (2 to 4) inputs, not a batched matmul:
+    XLA's CPU batched dot is a separate kernel whose ``(C, n, units)`` result goes through
+    memory, while the products fuse with the activations into one loop over the points;
+    measured on 16 copies of circles-3d, 4.1 ms a snapshot against 5.3 ms, the same values.
+    """
+    import tensorflow as tf
+
+    h = x64
+    for i, act in enumerate(activations):
+        kernel, bias = weights[2 * i], weights[2 * i + 1]
+        z = bias[:, None, :]
+        for k in range(kernel.shape[1]):
+            z = z + h[:, :, k:k + 1] * kernel[:, None, k, :]
+        h = act(z)
+    eps = tf.constant(1e-7, tf.float64)
+    if loss == "sparse_categorical_crossentropy":
+        picked = tf.clip_by_value(tf.gather(h, labels, axis=2, batch_dims=2), eps, 1 - eps)
+        value = tf.reduce_mean(-tf.math.log(picked), axis=1)
+        hit = tf.equal(tf.argmax(h, axis=2), labels)
+    else:
+        p, y = h[:, :, 0], labels
+        if loss == "mse":
+            value = tf.reduce_mean(tf.square(p - y), axis=1)
+        else:
+            q = tf.clip_by_value(p, eps, 1 - eps)
+            value = tf.reduce_mean(-(y * tf.math.log(q) + (1 - y) * tf.math.log(1 - q)),
+                                   axis=1)
+        hit = tf.equal(p > 0.5, tf.equal(y, 1.0))
+    # The hits counted, not averaged: numpy's mean divides the exact count by n, and a
+    # reduce_mean (a multiplication by 1/n) can differ from it in the last bit.
+    return value, tf.reduce_sum(tf.cast(hit, tf.float64), axis=1)
+
+
 class _BatchedTrainer:
     """C copies of one network, their optimizer and the compiled epoch function.
 
     The copies' kernels are variables ``(C, inputs, units)``, their biases ``(C, units)``;
     each copy has its own data ``(C, n, 2)``, batch order and followed points ``(C, m, 2)``.
-    The graph mirrors :class:`geomcore.engine._GraphTrainer` step for step (the same Keras
-    activations, loss, optimizer and snapshot scatter), with the loss summed over copies.
+    The training graph mirrors :class:`geomcore.engine._GraphTrainer` step for step (the
+    same Keras activations, loss, optimizer and snapshot scatter), with the loss summed
+    over copies; the snapshots are measured by a second compiled function
+    (:func:`_snapshot_program`), shared by every trainer of the same shape in the process.
+
+    The layers' products stay ``tf.matmul`` in training: measured on 16 copies of
+    circles-3d, an epoch took 10 ms with batched matmuls against 16 ms with broadcast
+    products (their gradients are reductions over the batch that XLA fuses poorly).
     """
 
     def __init__(self, models: list[Any], optimizer: Any, loss: str, xs: np.ndarray,
@@ -333,7 +491,7 @@ class _BatchedTrainer:
                         dtype=tf.float32, name=f"batched_{i}")
             for i in range(len(models[0].trainable_variables))
         ]
-        self.shapes = [tuple(int(d) for d in v.shape[1:]) for v in self.variables]
+        self.shapes = tuple(tuple(int(d) for d in v.shape[1:]) for v in self.variables)
         self.optimizer = optimizer
         optimizer.build(self.variables)
         # Per-point losses (no reduction): the mean over each copy's batch is taken below, as
@@ -342,12 +500,13 @@ class _BatchedTrainer:
         self.x = tf.constant(xs, dtype=tf.float32)
         self.targets = tf.constant(targets, dtype=tf.float32)
         self.points = tf.constant(points, dtype=tf.float32)
-        # The snapshots' loss and accuracy are measured in the graph, in float64 as the numpy
+        # The snapshots' loss and accuracy are measured in a graph, in float64 as the numpy
         # recording path measures them (Network.loss_and_accuracy), on these (C, n) labels.
-        self.loss_name = loss
         self.x64 = tf.constant(xs, dtype=tf.float64)
         self.labels = tf.constant(labels, dtype=tf.int64 if loss == "sparse_categorical_"
                                   "crossentropy" else tf.float64)
+        self.measure = _snapshot_program(tuple(lay.activation for lay in self.layers),
+                                         self.shapes, loss, jit_compile)
         self.batch_size = batch_size
         n = xs.shape[1]
         self.n = n
@@ -356,8 +515,7 @@ class _BatchedTrainer:
         self.slots = slots
         self.epochs_run = 0
         self._epoch = tf.function(
-            lambda x, targets, points, order, mask, x64, labels: self._epoch_graph(
-                x, targets, points, order, mask, x64, labels),
+            lambda x, targets, order, mask: self._epoch_graph(x, targets, order, mask),
             jit_compile=jit_compile, autograph=False,
         )
 
@@ -370,67 +528,7 @@ class _BatchedTrainer:
                                + self.variables[2 * i + 1][:, None, :])
         return h
 
-    def _hidden(self, points: Any, flat: Any) -> list[Any]:
-        """Hidden outputs ``(slots, C, m, units)`` of each copy's points for flat weights
-        ``(slots, C, size)``."""
-        import tensorflow as tf
-
-        from geomcore.engine import dense_hidden_graph
-
-        slots, copies = flat.shape[0], self.copies
-        weights, at = [], 0
-        for shape in self.shapes:
-            size = int(np.prod(shape))
-            weights.append(tf.reshape(flat[:, :, at:at + size], [slots * copies, *shape]))
-            at += size
-        m = points.shape[1]
-        h = tf.reshape(tf.broadcast_to(points[None], [slots, copies, m, 2]),
-                       [slots * copies, m, 2])
-        return [tf.reshape(o, [slots, copies, m, o.shape[-1]])
-                for o in dense_hidden_graph(self.layers, h, weights)]
-
-    def _metrics(self, x64: Any, labels: Any, flat: Any) -> tuple[Any, Any]:
-        """Each copy's loss and correctly classified points ``(C,)`` on its whole training
-        set ``x64`` ``(C, n, 2)``, for flat weights ``(C, size)``; float64 (the accuracy is
-        the count over ``n``, taken in numpy).
-
-        The definitions of :meth:`geomcore.geometry.Network.loss_and_accuracy` (what a
-        trajectory stores): mean squared error or binary cross-entropy of the output
-        probability clipped to ``[1e-7, 1 - 1e-7]``, accuracy of ``p > 0.5``; for a softmax
-        output, the mean of ``-log`` of the label's clipped probability and accuracy of the
-        argmax. Each layer applies its own Keras activation.
-        """
-        import tensorflow as tf
-
-        flat = tf.cast(flat, tf.float64)
-        h, at = x64, 0
-        for i, lay in enumerate(self.layers):
-            kernel_shape, bias_shape = self.shapes[2 * i], self.shapes[2 * i + 1]
-            k_size, b_size = int(np.prod(kernel_shape)), int(np.prod(bias_shape))
-            kernel = tf.reshape(flat[:, at:at + k_size], [self.copies, *kernel_shape])
-            bias = flat[:, at + k_size:at + k_size + b_size]
-            at += k_size + b_size
-            h = lay.activation(tf.matmul(h, kernel) + bias[:, None, :])
-        eps = tf.constant(1e-7, tf.float64)
-        if self.loss_name == "sparse_categorical_crossentropy":
-            picked = tf.clip_by_value(tf.gather(h, labels, axis=2, batch_dims=2), eps, 1 - eps)
-            loss = tf.reduce_mean(-tf.math.log(picked), axis=1)
-            hit = tf.equal(tf.argmax(h, axis=2), labels)
-        else:
-            p, y = h[:, :, 0], labels
-            if self.loss_name == "mse":
-                loss = tf.reduce_mean(tf.square(p - y), axis=1)
-            else:
-                q = tf.clip_by_value(p, eps, 1 - eps)
-                loss = tf.reduce_mean(-(y * tf.math.log(q) + (1 - y) * tf.math.log(1 - q)),
-                                      axis=1)
-            hit = tf.equal(p > 0.5, tf.equal(y, 1.0))
-        # The hits counted, not averaged: numpy's mean divides the exact count by n, and a
-        # reduce_mean (a multiplication by 1/n) can differ from it in the last bit.
-        return loss, tf.reduce_sum(tf.cast(hit, tf.float64), axis=1)
-
-    def _epoch_graph(self, x: Any, targets: Any, points: Any, order: Any, mask: Any,
-                     x64: Any, labels: Any) -> tuple:
+    def _epoch_graph(self, x: Any, targets: Any, order: Any, mask: Any) -> tuple:
         import tensorflow as tf
 
         xe = tf.gather(x, order, batch_dims=1)
@@ -482,26 +580,23 @@ class _BatchedTrainer:
                 lambda: state,
             )
         i, count, ok, failed, loss_sum, buf = state
+        return count, i, failed, loss_sum, buf
 
-        # The written slots' metrics, one slot at a time: memory stays one copy-set's
-        # forward pass over the training data whatever the number of slots.
-        def measure(s, losses, accs):
-            loss, acc = self._metrics(x64, labels, buf[s])
-            return (s + 1, tf.tensor_scatter_nd_update(losses, s[None, None], loss[None]),
-                    tf.tensor_scatter_nd_update(accs, s[None, None], acc[None]))
+    def current(self) -> np.ndarray:
+        """Weights now, flat ``(1, C, size)``."""
+        return np.concatenate([v.numpy().reshape(self.copies, -1) for v in self.variables],
+                              axis=1)[None]
 
-        empty = tf.zeros([self.slots, copies], tf.float64)
-        _, losses, accs = tf.while_loop(lambda s, *_: s < count, measure,
-                                        (tf.constant(0), empty, empty))
-        return (count, i, failed, loss_sum, buf, losses, accs, *self._hidden(points, buf))
-
-    def current(self) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Weights now, flat ``(1, C, size)``, and the hidden outputs of each copy's points."""
+    def hidden(self, flat: np.ndarray) -> list[np.ndarray]:
+        """The hidden outputs ``(1, C, m, units)`` of each copy's points for weights ``flat``
+        ``(1, C, size)``."""
         import tensorflow as tf
 
-        flat = tf.concat([tf.reshape(v, [self.copies, -1]) for v in self.variables],
-                         axis=1)[None]
-        return np.asarray(flat), [np.asarray(h) for h in self._hidden(self.points, flat)]
+        # In the first of `slots` rows: the shape the snapshot program was traced for.
+        buf = np.pad(flat, [(0, self.slots - 1), (0, 0), (0, 0)])
+        out = self.measure(tf.constant(buf), tf.constant(0), self.x64, self.labels,
+                           self.points)
+        return [np.asarray(h[:1]) for h in out[2:]]
 
     def unflatten(self, flat: np.ndarray, copy: int) -> list[np.ndarray]:
         """Copy ``copy``'s weights ``(slots, *variable shape)`` per variable, from
@@ -513,18 +608,31 @@ class _BatchedTrainer:
             at += size
         return out
 
-    def run_epoch(self, orders: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
-        """Run one epoch of every copy; copy ``c`` visits ``x[c][orders[c]]``."""
+    def run_epoch(self, orders: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
+        """Run one epoch of every copy; copy ``c`` visits ``x[c][orders[c]]``.
+
+        The snapshots are not measured yet: :meth:`measure_epoch` does it (another thread
+        may, while the next epoch trains).
+        """
         import tensorflow as tf
 
         self.epochs_run += 1
-        out = self._epoch(self.x, self.targets, self.points,
-                          tf.constant(orders, dtype=tf.int32), tf.constant(mask, dtype=tf.bool),
-                          self.x64, self.labels)
+        out = self._epoch(self.x, self.targets, tf.constant(orders, dtype=tf.int32),
+                          tf.constant(mask, dtype=tf.bool))
         return {"count": int(out[0]), "steps": int(out[1]), "failed": np.asarray(out[2]),
-                "loss_sum": np.asarray(out[3]), "flat": np.asarray(out[4]),
-                "metrics": (np.asarray(out[5]), np.asarray(out[6]) / self.n),
-                "hidden": [np.asarray(h) for h in out[7:]]}
+                "loss_sum": np.asarray(out[3]), "buf": out[4]}
+
+    def measure_epoch(self, out: dict[str, Any]) -> dict[str, Any]:
+        """Add to an epoch's :meth:`run_epoch` output its snapshots' weights ``"flat"``
+        ``(slots, C, size)``, ``"metrics"`` (losses and accuracies ``(slots, C)``) and
+        ``"hidden"`` (per hidden layer, ``(slots, C, m, units)``)."""
+        import tensorflow as tf
+
+        res = self.measure(out["buf"], tf.constant(out["count"], dtype=tf.int32), self.x64,
+                           self.labels, self.points)
+        return {**out, "flat": np.asarray(out["buf"]),
+                "metrics": (np.asarray(res[0]), np.asarray(res[1]) / self.n),
+                "hidden": [np.asarray(h) for h in res[2:]]}
 
 
 def record_batched(
@@ -541,7 +649,7 @@ def record_batched(
     (:meth:`~geomcore.recording.RecordingPlan.epoch_order`) and is recorded by its plan through
     :class:`geomcore.engine.RunAssembly`, as :func:`geomcore.engine.record_with_engine` records
     it alone; weights equal those of the lone run to float32 round-off. Each snapshot's loss
-    and accuracy on the copy's whole training set are measured inside the batched program in
+    and accuracy on the copy's whole training set are measured in a compiled program in
     float64 with the definitions of :meth:`geomcore.geometry.Network.loss_and_accuracy` (the
     numpy path the lone run takes: the same values to float64 round-off, the accuracy exactly
     but for a point exactly on the decision boundary), not copy by copy in numpy.
@@ -605,13 +713,20 @@ def record_batched(
     spe = int(plans[0].steps_per_epoch)
     runs = [RunAssembly(p, trainer.layers, spe) for p in plans]
     alive = [True] * len(runs)
-    flat0, hidden0 = trainer.current()
+    flat0 = trainer.current()
     initial = [trainer.unflatten(flat0, c) for c in range(len(runs))]
-    for c, run in enumerate(runs):
-        run.add(0.0, 0, [w[0] for w in initial[c]], [h[0, c] for h in hidden0])
+
+    def start() -> None:
+        """Append every copy's initial snapshot (off the training thread: compiling the
+        snapshot program overlaps compiling the training program)."""
+        hidden0 = trainer.hidden(flat0)
+        for c, run in enumerate(runs):
+            run.add(0.0, 0, [w[0] for w in initial[c]], [h[0, c] for h in hidden0])
 
     def measure(epoch: int, out: dict[str, Any]) -> None:
-        """Append every live copy's snapshots of the epoch (numpy, off the training thread)."""
+        """Measure the epoch's snapshots and append every live copy's (off the training
+        thread)."""
+        out = trainer.measure_epoch(out)
         mask = masks[epoch]
         steps = np.flatnonzero(mask) + 1  # 1-based steps of the epoch's snapshots
         for c, run in enumerate(runs):
@@ -631,11 +746,12 @@ def record_batched(
             alive[c] = run.add_epoch(epoch, res)
 
     def orders_of(epoch: int) -> np.ndarray:
-        return np.stack([p.epoch_order(epoch) for p in plans])
+        # The program's int32 indices, converted here, off the training thread.
+        return np.stack([p.epoch_order(epoch) for p in plans]).astype(np.int32)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        measuring: Future[None] | None = None
         ordering = pool.submit(orders_of, 0)
+        measuring: Future[None] | None = pool.submit(start)
         for epoch in range(t.epochs):
             orders = ordering.result()
             ordering = pool.submit(orders_of, epoch + 1)
@@ -743,9 +859,21 @@ def record_group(
             trajectory.save(paths[i])
         rows[i] = summary_row(trajectory, paths[i], nesting=nesting)
 
-    if todo:
-        record_batched([experiments[i] for i in todo], progress=progress,
-                       jit_compile=jit_compile, sink=save)
+    # Two files written at once (training is over: the other core is free). At most two
+    # trajectories wait in memory for their writer.
+    with ThreadPoolExecutor(max_workers=2) as writers:
+        pending: list[Future[None]] = []
+
+        def write(k: int, trajectory: Trajectory) -> None:
+            if len(pending) == 2:
+                pending.pop(0).result()
+            pending.append(writers.submit(save, k, trajectory))
+
+        if todo:
+            record_batched([experiments[i] for i in todo], progress=progress,
+                           jit_compile=jit_compile, sink=write)
+        for future in pending:
+            future.result()
     return [rows[i] for i in range(len(experiments))]
 
 
@@ -807,6 +935,14 @@ def load_summary(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def in_process_threads() -> int:
+    """Groups an in-process sweep trains at once: the cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def run_sweep(
     spec: SweepSpec,
     *,
@@ -833,7 +969,8 @@ def run_sweep(
     workers
         Local Dask worker processes (default: one per core).
     in_process
-        Train the groups one after the other in this process, without Dask.
+        Train the groups in this process, without Dask, as many at once as it has cores
+        (:func:`in_process_threads`).
     force
         Record runs again even if cached.
     nesting
@@ -861,15 +998,24 @@ def run_sweep(
     done = 0
     results: dict[int, list[dict[str, Any]]] = {}
     if in_process:
-        for g, group in enumerate(groups):
-            def epoch_progress(epochs_done: int, epochs: int, _loss: float,
-                               size: int = len(group), start: int = done) -> None:
-                if progress is not None:
-                    progress(start + size * epochs_done / epochs, total)
+        # Groups run on threads, one per core: TensorFlow releases the GIL while a compiled
+        # program runs, and XLA runs each (small) program on one core.
+        lock = threading.Lock()
+        fraction = [0.0] * len(groups)
 
-            results[g] = record_group(group, folder, force=force, nesting=nesting,
-                                      progress=epoch_progress)
-            done += len(group)
+        def record(g: int) -> list[dict[str, Any]]:
+            def epoch_progress(epochs_done: int, epochs: int, _loss: float) -> None:
+                if progress is not None:
+                    with lock:
+                        fraction[g] = len(groups[g]) * epochs_done / epochs
+                        progress(sum(fraction), total)
+
+            return record_group(groups[g], folder, force=force, nesting=nesting,
+                                progress=epoch_progress)
+
+        with ThreadPoolExecutor(max_workers=min(len(groups), in_process_threads())) as pool:
+            for g, rows in enumerate(pool.map(record, range(len(groups)))):
+                results[g] = rows
     else:
         from distributed import as_completed
 
