@@ -13,7 +13,9 @@ time per frame of each (all threads, the encoder's included), which depends less
 else the machine runs. With ``--runs N`` floor and replay alternate N times and the medians
 are printed too.
 
-The trajectory is recorded first if it is not cached (that time is not counted). Targets on
+Both scenes are encoded with the settings of the ``manim.cfg`` of the folder the script runs
+in (the repository's: x264's "veryfast" preset, printed with the results). The trajectory is
+recorded first if it is not cached (that time is not counted). Targets on
 the 2-core reference machine: the replay at >= 0.8 of the floor's frames/s, and at least 30
 frames/s.
 """
@@ -98,6 +100,7 @@ def main() -> None:
     with mn.tempconfig({"quality": args.quality}):
         fps = mn.config.frame_rate
         size = f"{mn.config.pixel_width}x{mn.config.pixel_height}"
+        encoder = dict(mn.config.video_encoder_options) or "Manim's defaults"
     floor_rates, replay_rates, ratios, floor_cpu, replay_cpu = [], [], [], [], []
     floor_draw, replay_draw = [], []
     replay_elapsed = 0.0
@@ -118,7 +121,8 @@ def main() -> None:
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     replay_fps, floor_fps = statistics.median(replay_rates), statistics.median(floor_rates)
     median = " (medians)" if args.runs > 1 else ""
-    print(f"video             {size} at {fps:g} fps, {args.seconds:g} s = {frames} frames")
+    print(f"video             {size} at {fps:g} fps, {args.seconds:g} s = {frames} frames; "
+          f"encoder options {encoder} (manim.cfg), both scenes")
     print(f"render time       {replay_elapsed:.1f} s (last run, encoding included)")
     print(f"frames per second {replay_fps:.1f}   (target >= 30){median}")
     print(f"floor             {floor_fps:.1f} frames/s (one moving circle, same frames){median}")
