@@ -21,6 +21,9 @@ Beside them, Manim's own floor in the same run: a scene of one moving circle at 
 quality (its render only, in a fresh process). The real-time factor is seconds of video per
 second of wall time (above 1: faster than real time). Wall times include process start-up
 and, for the parallel render, starting the local Dask cluster and joining the parts.
+Each render's CPU time (all its processes and threads) is printed too, and with it the cores
+it kept busy on average: a serial render whose encoder threads already keep most of the
+machine busy leaves a parallel one little to gain (on ``c`` cores, at most ``c / busy``).
 Targets on the 2-core reference machine: parallel >= 1.7x serial; the 1080p60 lecture at
 >= 0.5 real time. Missing trajectories are recorded first (not counted).
 """
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -65,15 +69,23 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _run(command: list[str]) -> float:
-    """Run ``command`` in the repository root; its wall time in seconds."""
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of this process's finished children and theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(command: list[str]) -> tuple[float, float]:
+    """Run ``command`` in the repository root; its wall time and CPU time in seconds (all
+    its processes and threads: the CPU time over the wall time is how many cores it kept
+    busy on average)."""
+    start, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if done.returncode:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
         raise SystemExit(f"failed: {' '.join(command)}\n{tail}")
-    return elapsed
+    return elapsed, cpu
 
 
 def _frames(movie: Path) -> int:
@@ -150,7 +162,7 @@ def main() -> None:
                            "--keep-parts"]
                 if args.workers:
                     command += ["--workers", str(args.workers)]
-            wall = _run(command)
+            wall, cpu = _run(command)
             movie = media / "videos" / "circles" / quality_dir / "CirclesLecture.mp4"
             frames = _frames(movie)
             results[variant], movies[variant] = (wall, frames), movie
@@ -158,7 +170,8 @@ def main() -> None:
             video_s = frames / fps
             line = (f"{variant + f' (encoders {inflight})':24s} {wall:7.1f} s for "
                     f"{video_s:.1f} s of video: {video_s / wall:5.2f}x real time, "
-                    f"{video_s / wall / floor_rtf:4.2f} of the floor")
+                    f"{video_s / wall / floor_rtf:4.2f} of the floor; {cpu:.0f} s of CPU, "
+                    f"{cpu / wall:.2f} cores busy")
             if variant.startswith("parallel"):
                 manifests = sorted((movie.parent / "parts").glob("*/CirclesLecture.json"))
                 parts[variant] = [json.loads(m.read_text()) for m in manifests]
