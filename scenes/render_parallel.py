@@ -54,6 +54,7 @@ __all__ = [
     "QUALITIES",
     "LecturePart",
     "RenderSettings",
+    "contiguous_parts",
     "estimated_seconds",
     "join_parts",
     "main",
@@ -208,8 +209,7 @@ def estimated_seconds(chapter_id: str) -> float:
     """A chapter's screen time estimated from its narration: the sum of its cues' reading
     times, in seconds (a lower bound: animations may outlast the words).
 
-    Used to hand the longest chapters out first, so that two workers finish together
-    (longest-processing-time-first scheduling, Graham 1969).
+    Used to cut the lecture into parts of about equal length (:func:`contiguous_parts`).
     """
     from geomcore.narration import Narration, reading_time
 
@@ -218,6 +218,64 @@ def estimated_seconds(chapter_id: str) -> float:
     prefix = f"{chapter_id}."
     return sum(reading_time(text) for cue, text in narration.cues.items()
                if cue.startswith(prefix))
+
+
+def contiguous_parts(weights: Sequence[float], parts: int) -> list[range]:
+    """Cut a sequence into at most ``parts`` runs of consecutive items, the heaviest run as
+    light as possible (the linear partition problem, solved exactly by dynamic programming:
+    Skiena, *The Algorithm Design Manual*, 2nd ed., section 8.5).
+
+    A part is a range of chapters in play order, rendered by one process: each process
+    pays its start-up and its own loading of the lecture's runs, which one process a
+    chapter paid fourteen times (the 720p30 lecture took 317 s of CPU in 14 parts against
+    204 s serially).
+
+    Parameters
+    ----------
+    weights
+        Each item's cost (e.g. seconds, :func:`estimated_seconds`), all >= 0.
+    parts
+        Most runs wanted, >= 1.
+
+    Returns
+    -------
+    list of range
+        Consecutive, non-empty ranges of indices covering ``range(len(weights))`` in order;
+        ``min(parts, len(weights))`` of them.
+
+    Raises
+    ------
+    ValueError
+        If ``parts < 1`` or a weight is negative.
+    """
+    n = len(weights)
+    if parts < 1 or any(w < 0 for w in weights):
+        raise ValueError(f"expected parts >= 1 and weights >= 0; received parts={parts}, "
+                         f"weights={list(weights)}")
+    k = min(parts, n)
+    if k == 0:
+        return []
+    prefix = [0.0]
+    for w in weights:
+        prefix.append(prefix[-1] + float(w))
+    # best[j][i]: the lightest heaviest run cutting items[:i] into j runs; cut[j][i]: where
+    # the last of those runs starts.
+    inf = float("inf")
+    best = [[inf] * (n + 1) for _ in range(k + 1)]
+    cut = [[0] * (n + 1) for _ in range(k + 1)]
+    best[0][0] = 0.0
+    for j in range(1, k + 1):
+        for i in range(j, n + 1):
+            for start in range(j - 1, i):
+                cost = max(best[j - 1][start], prefix[i] - prefix[start])
+                if cost < best[j][i]:
+                    best[j][i], cut[j][i] = cost, start
+    ranges, end = [], n
+    for j in range(k, 0, -1):
+        start = cut[j][end]
+        ranges.append(range(start, end))
+        end = start
+    return ranges[::-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -572,7 +630,7 @@ def render_lecture(
 
     from distributed import KilledWorker, as_completed
 
-    from geomcore.cluster import client
+    from geomcore.cluster import client, default_workers
 
     say = log or (lambda *_: None)
     if "conclusion" in ids:
@@ -588,31 +646,36 @@ def render_lecture(
     video_dir = (root / media_dir / "videos" / "circles" / settings.quality_dir).resolve()
     parts_dir = video_dir / "parts"
     parts_dir.mkdir(parents=True, exist_ok=True)
-    # Longest chapters first: two workers then finish at about the same time.
-    order = sorted(ids, key=lambda i: -estimated_seconds(i))
-    manifests: dict[str, str] = {}
+    manifests: dict[tuple[str, ...], str] = {}
     with client(scheduler, n_workers=n_workers) as dask:
+        # One part a worker: consecutive chapters of about equal length, so each process
+        # starts and loads the lecture's runs once (see contiguous_parts).
+        if scheduler is None:
+            dask.wait_for_workers(n_workers or default_workers(), timeout=60)
+        workers = max(1, len(dask.scheduler_info().get("workers", {})))
+        groups = [tuple(ids[i] for i in r)
+                  for r in contiguous_parts([estimated_seconds(i) for i in ids], workers)]
         futures = {
-            dask.submit(_render_part_task, str(root), (cid,), str(parts_dir), settings,
-                        key=f"chapter-{cid}-{uuid.uuid4().hex[:6]}", pure=False,
-                        priority=len(order) - rank): cid
-            for rank, cid in enumerate(order)
+            dask.submit(_render_part_task, str(root), group, str(parts_dir), settings,
+                        key=f"chapters-{group[0]}-{uuid.uuid4().hex[:6]}", pure=False): group
+            for group in groups
         }
         try:
             for future in as_completed(futures):
-                cid = futures[future]
+                group = futures[future]
+                named = ", ".join(group)
                 try:
-                    manifests[cid] = future.result()
+                    manifests[group] = future.result()
                 except KilledWorker:
-                    raise GeomcoreError(f"chapter {cid!r}: its worker died on every try; "
+                    raise GeomcoreError(f"chapters {named}: their worker died on every try; "
                                         "nothing was joined") from None
                 except RuntimeError as exc:
                     raise GeomcoreError(str(exc)) from None
-                say(f"chapter {cid}: rendered ({len(manifests)}/{len(ids)})")
+                say(f"chapters {named}: rendered ({len(manifests)}/{len(groups)} parts)")
         finally:
             for future in futures:
                 future.cancel()
-    parts = [verify_part(Path(manifests[cid]), settings) for cid in ids]
+    parts = [verify_part(Path(manifests[group]), settings) for group in groups]
     movie = join_parts(parts, video_dir / f"{MOVIE_NAME}.mp4")
     if not keep_parts:
         for part in parts:

@@ -8,6 +8,7 @@ and compare the decoded frames and the .srt cue times.
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 import signal
 import subprocess
@@ -28,6 +29,8 @@ from scenes.lecture import CHAPTERS
 from scenes.render_parallel import (
     LecturePart,
     RenderSettings,
+    contiguous_parts,
+    estimated_seconds,
     join_parts,
     render_lecture,
     verify_part,
@@ -304,3 +307,38 @@ def test_frame_rate_is_the_streams_own_not_the_average_over_its_duration(monkeyp
 
     monkeypatch.setattr(av, "open", lambda _path: Container())
     assert _stream_frames(Path("part.mp4")) == (375, 854, 480, Fraction(15), "h264", "yuv420p")
+
+
+def _lightest_heaviest(weights: list[float], parts: int) -> float:
+    """The best possible heaviest run, by trying every way to cut (brute force)."""
+    n = len(weights)
+    best = float("inf")
+    for cuts in itertools.combinations(range(1, n), parts - 1):
+        bounds = (0, *cuts, n)
+        best = min(best, max(sum(weights[a:b]) for a, b in zip(bounds, bounds[1:])))
+    return best
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 4])
+def test_contiguous_parts_cut_the_lecture_into_the_most_even_runs(parts):
+    rng = np.random.default_rng(parts)
+    for weights in ([12, 13, 21, 39, 24, 20, 21, 16, 14, 19, 18, 14, 48, 23],
+                    list(rng.uniform(0.0, 50.0, 11))):
+        ranges = contiguous_parts(weights, parts)
+        assert len(ranges) == parts
+        assert [i for r in ranges for i in r] == list(range(len(weights)))
+        heaviest = max(sum(weights[i] for i in r) for r in ranges)
+        assert heaviest == pytest.approx(_lightest_heaviest(list(weights), parts))
+
+
+def test_contiguous_parts_at_the_edges():
+    assert contiguous_parts([5.0, 1.0, 2.0], 7) == [range(0, 1), range(1, 2), range(2, 3)]
+    assert contiguous_parts([], 2) == []
+    # The lecture's chapters on two workers: the cut falls after "train2" (150 s | 152 s).
+    ids = [c.id for c in CHAPTERS]
+    first, second = contiguous_parts([estimated_seconds(i) for i in ids], 2)
+    assert ids[first[-1]] == "train2" and ids[second[0]] == "folding"
+    with pytest.raises(ValueError, match="expected parts >= 1 and weights >= 0"):
+        contiguous_parts([1.0, -1.0], 2)
+    with pytest.raises(ValueError, match="expected parts >= 1"):
+        contiguous_parts([1.0], 0)
