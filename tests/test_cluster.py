@@ -39,3 +39,18 @@ def test_local_worker_count_must_be_positive(n):
         n_workers=n
     ):
         pass
+
+
+def _environ(name: str) -> str | None:
+    import os
+
+    return os.environ.get(name)
+
+
+@pytest.mark.slow  # starts a local cluster
+def test_local_workers_start_without_dasks_malloc_trim_threshold():
+    # Any MALLOC_TRIM_THRESHOLD_ turns off glibc's adaptive mmap threshold (slower frames);
+    # Dask's other worker settings stay.
+    with client(n_workers=1) as c:
+        assert c.submit(_environ, "MALLOC_TRIM_THRESHOLD_").result() is None
+        assert c.submit(_environ, "OMP_NUM_THREADS").result() == "1"
