@@ -630,6 +630,9 @@ def render_lecture(
     """
     settings = settings or RenderSettings()
     ids = _chapter_ids(chapters)  # bad input fails before Dask is even imported
+    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int)
+                                  or n_workers < 1):
+        raise GeomcoreError(f"n_workers must be a positive integer, got {n_workers!r}")
 
     from distributed import KilledWorker, as_completed
 
@@ -733,6 +736,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   voice_requested())
         chapters = None if args.chapters is None else [
             c.strip() for c in args.chapters.split(",") if c.strip()]
+        if args.workers is not None and args.workers < 1:
+            # Before anything is recorded or started (the conclusion's sweep comes first).
+            raise GeomcoreError(f"--workers must be a positive number of local worker "
+                                f"processes; received {args.workers}")
         if args.part_dir:
             _die_with_parent()
             render_part(_chapter_ids(chapters), Path(args.part_dir), settings)
@@ -741,7 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         movie = render_lecture(settings, chapters=chapters, media_dir=args.media_dir,
                                scheduler=args.scheduler, n_workers=args.workers,
                                keep_parts=args.keep_parts, log=print)
-        print(f"{movie} ({time.perf_counter() - started:.1f} s)")
+        print(f"{movie} (rendered in {time.perf_counter() - started:.1f} s)")
     except GeomcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

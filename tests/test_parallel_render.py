@@ -267,7 +267,7 @@ def test_a_worker_killed_mid_chapter_has_its_chapter_redone(tmp_path, monkeypatc
     assert all(np.array_equal(a, b) for a, b in zip(joined, frames_of(part.video)))
 
 
-def test_command_line_rejects_bad_input_in_one_line(capsys):
+def test_command_line_rejects_bad_input_in_one_line(capsys, monkeypatch):
     from scenes.render_parallel import main
 
     assert main(["--chapters", "title,nope"]) == 1
@@ -277,6 +277,17 @@ def test_command_line_rejects_bad_input_in_one_line(capsys):
     assert "frame size must be even" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--size", "big"])
+    assert "expected WIDTHxHEIGHT, got 'big'" in capsys.readouterr().err
+    # Refused before the conclusion's sweep is recorded or a cluster starts.
+    recorded = []
+    monkeypatch.setattr("scenes.stage.LectureRuns.seed_sweep",
+                        lambda self: recorded.append(1))
+    assert main(["--workers", "0"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: --workers must be a positive number of local worker processes; received 0")
+    with pytest.raises(GeomcoreError, match="n_workers must be a positive integer, got 0"):
+        render_lecture(chapters=["conclusion"], n_workers=0)
+    assert recorded == []
 
 
 def test_frame_rate_is_the_streams_own_not_the_average_over_its_duration(monkeypatch):
