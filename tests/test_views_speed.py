@@ -113,6 +113,17 @@ def test_listed_paths_draw_what_manim_draws():
     assert np.count_nonzero(differ) <= 0.001 * differ.size
 
 
+def test_straight_polylines_bent_by_manim_are_drawn_as_curves():
+    with mn.tempconfig(CONFIG):
+        line = np.column_stack([np.linspace(-6, 6, 40), np.zeros(40), np.zeros(40)])
+        bent = Polylines("#e0e0e0", stroke_width=6.0).set_polylines([line])
+        bent.apply_function(lambda p: p + np.array([0.0, 2.0 * np.sin(p[0]), 0.0]))
+        assert bent.points is not bent.straight_points
+        listed, manim = _draw([bent], listed=True), _draw([bent], listed=False)
+    assert np.count_nonzero(listed[..., 0] > 128) > 500
+    np.testing.assert_array_equal(listed, manim)
+
+
 def test_straight_and_curved_polylines_are_told_apart():
     p, q = np.array([0.0, 0.0]), np.array([3.0, 1.5])
     straight = np.array([p, p + (q - p) / 3, p + 2 * (q - p) / 3, q])

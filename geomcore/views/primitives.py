@@ -226,6 +226,7 @@ class Polylines(mn.VMobject):
         self.smooth = smooth
         self.bounds = bounds
         self.fast_antialias = fast_antialias
+        self.straight_points: np.ndarray | None = None
 
     def set_polylines(self, lines: Sequence[np.ndarray] | np.ndarray) -> Polylines:
         """Replace the drawn polylines (scene units, each ``(m, 3)``)."""
@@ -235,6 +236,9 @@ class Polylines(mn.VMobject):
             points[:, 0] = np.clip(points[:, 0], xmin, xmax)
             points[:, 1] = np.clip(points[:, 1], ymin, ymax)
         self.points = points
+        # Straight segments, known to be so while these very points are drawn (a Manim
+        # operation that may bend them, e.g. apply_function, assigns a new array).
+        self.straight_points = None if self.smooth else points
         return self
 
 
@@ -266,7 +270,9 @@ class GridLines(mn.VGroup):
     def __init__(self, stroke_width: float = GRID_STROKE, stroke_opacity: float = 0.55,
                  tolerance: float = 0.25,
                  bounds: tuple[float, float, float, float] | None = None) -> None:
-        self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity, bounds=bounds,
+        # No bounds on the families: set_lines moves the samples inside, and a straight
+        # segment between two points inside stays inside.
+        self.families = [Polylines(GRID_COLOR, stroke_width, stroke_opacity,
                                    fast_antialias=True)
                          for _ in range(2)]
         super().__init__(*self.families)
@@ -473,7 +479,9 @@ def _set_cairo_context_path_listed(camera: mn.Camera, ctx: object,
     curve_to, line_to = ctx.curve_to, ctx.line_to
     # Straight polylines (every handle on its segment) are drawn as lines: the same path,
     # and Cairo strokes a line segment in about half the time of a cubic curve.
-    straight = isinstance(vmobject, Polylines) and _all_straight(xy, nppcc)
+    straight = isinstance(vmobject, Polylines) and (
+        vmobject.points is getattr(vmobject, "straight_points", None)
+        or _all_straight(xy, nppcc))
     for start, end in splits.tolist():
         curves = (end - start) // nppcc  # whole curves only, as Manim's loop
         if curves == 0:
