@@ -23,7 +23,7 @@ from geomcore.errors import GeomcoreError
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["CONNECT_TIMEOUT_S", "client", "default_workers"]
+__all__ = ["CONNECT_TIMEOUT_S", "client", "default_workers", "local_workers"]
 
 #: Seconds to wait for a scheduler given by address before giving up with a one-line error.
 CONNECT_TIMEOUT_S: float = 8.0
@@ -42,6 +42,20 @@ def default_workers() -> int:
     except AttributeError:  # not on Linux
         n = os.cpu_count() or 1
     return max(1, n)
+
+
+def local_workers(n_workers: int | None) -> int:
+    """The local cluster's worker processes: ``n_workers``, or one a core when ``None``.
+
+    Raises
+    ------
+    GeomcoreError
+        If ``n_workers`` is not a positive integer (one line).
+    """
+    workers = default_workers() if n_workers is None else n_workers
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise GeomcoreError(f"n_workers must be a positive integer, got {n_workers!r}")
+    return workers
 
 
 @contextlib.contextmanager
@@ -83,9 +97,7 @@ def client(
     from distributed import Client, LocalCluster
 
     if scheduler is None:
-        workers = default_workers() if n_workers is None else n_workers
-        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-            raise GeomcoreError(f"n_workers must be a positive integer, got {n_workers!r}")
+        workers = local_workers(n_workers)
         kwargs: dict[str, object] = {}
         if memory_limit is not None:
             kwargs["memory_limit"] = memory_limit

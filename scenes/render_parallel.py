@@ -630,13 +630,11 @@ def render_lecture(
     """
     settings = settings or RenderSettings()
     ids = _chapter_ids(chapters)  # bad input fails before Dask is even imported
-    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int)
-                                  or n_workers < 1):
-        raise GeomcoreError(f"n_workers must be a positive integer, got {n_workers!r}")
+    from geomcore.cluster import client, local_workers
+
+    local = local_workers(n_workers) if scheduler is None else None  # before any recording
 
     from distributed import KilledWorker, as_completed
-
-    from geomcore.cluster import client, default_workers
 
     say = log or (lambda *_: None)
     if "conclusion" in ids:
@@ -656,8 +654,8 @@ def render_lecture(
     with client(scheduler, n_workers=n_workers) as dask:
         # One part a worker: consecutive chapters of about equal length, so each process
         # starts and loads the lecture's runs once (see contiguous_parts).
-        if scheduler is None:
-            dask.wait_for_workers(n_workers or default_workers(), timeout=60)
+        if local is not None:
+            dask.wait_for_workers(local, timeout=60)
         workers = max(1, len(dask.scheduler_info().get("workers", {})))
         groups = [tuple(ids[i] for i in r)
                   for r in contiguous_parts([estimated_seconds(i) for i in ids], workers)]

@@ -54,3 +54,14 @@ def test_local_workers_start_without_dasks_malloc_trim_threshold():
     with client(n_workers=1) as c:
         assert c.submit(_environ, "MALLOC_TRIM_THRESHOLD_").result() is None
         assert c.submit(_environ, "OMP_NUM_THREADS").result() == "1"
+
+
+def test_local_workers_default_to_the_cores_and_refuse_non_positive_counts():
+    from geomcore.cluster import local_workers
+
+    assert local_workers(None) == default_workers()
+    assert local_workers(3) == 3
+    for bad in (0, -2, True, 1.5):
+        with pytest.raises(GeomcoreError, match=f"n_workers must be a positive integer, "
+                                                f"got {bad!r}"):
+            local_workers(bad)
