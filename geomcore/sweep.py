@@ -42,7 +42,6 @@ import io
 import itertools
 import json
 import math
-import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -53,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from geomcore.cluster import default_workers
 from geomcore.errors import GeomcoreError
 from geomcore.experiment import ACTIVATIONS, MAX_SEED, Experiment, find_experiment
 from geomcore.textfile import read_toml
@@ -66,7 +66,6 @@ __all__ = [
     "SweepSpec",
     "accuracy_histogram",
     "group_runs",
-    "in_process_threads",
     "load_or_run_sweep",
     "load_summary",
     "load_sweep",
@@ -935,14 +934,6 @@ def load_summary(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def in_process_threads() -> int:
-    """Groups an in-process sweep trains at once: the cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def run_sweep(
     spec: SweepSpec,
     *,
@@ -970,7 +961,7 @@ def run_sweep(
         Local Dask worker processes (default: one per core).
     in_process
         Train the groups in this process, without Dask, as many at once as it has cores
-        (:func:`in_process_threads`).
+        (:func:`geomcore.cluster.default_workers`).
     force
         Record runs again even if cached.
     nesting
@@ -1013,7 +1004,7 @@ def run_sweep(
             return record_group(groups[g], folder, force=force, nesting=nesting,
                                 progress=epoch_progress)
 
-        with ThreadPoolExecutor(max_workers=min(len(groups), in_process_threads())) as pool:
+        with ThreadPoolExecutor(max_workers=min(len(groups), default_workers())) as pool:
             for g, rows in enumerate(pool.map(record, range(len(groups)))):
                 results[g] = rows
     else:
